@@ -1,0 +1,94 @@
+"""techapi: the job-of-the-day backend for field technicians on SP-API Services v1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from techapi.auth.passwords import Passwords
+from techapi.clock import Clock, SystemClock, local_today
+from techapi.config import Settings, load_settings
+from techapi.context import Deps
+from techapi.db import Database
+from techapi.errors import register_error_handlers
+from techapi.logs import configure_logging
+from techapi.spapi.client import SpApiClient
+from techapi.spapi.factory import build_client
+from techapi.spapi.sandbox import Sandbox
+
+API_DESCRIPTION = """\
+techapi sits between field technicians' phones and Amazon's Selling Partner API
+for Services. Log in with `POST /v1/auth/token`, then send
+`Authorization: Bearer <access_token>`.
+
+Every error is JSON: `{"code": <HTTP status>, "status": <reason>, "message": <text>,
+"errors": <field errors, when there are any>}`. Malformed JSON is 400, a missing or
+invalid token 401, a schema violation 422.
+"""
+
+JSON_BODY_LIMIT = 1024 * 1024
+
+
+def create_app(
+    config: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    sandbox: Sandbox | None = None,
+    spapi: SpApiClient | None = None,
+    require_current_schema: bool = True,
+    **overrides: Any,
+) -> Flask:
+    """The one composition root: settings, database, adapters, routes."""
+    app = Flask(__name__)
+    settings = config or load_settings(instance_path=app.instance_path)
+    if overrides:
+        settings = settings.with_overrides(**overrides)
+    app.instance_path = settings.instance_path
+    configure_logging(settings)
+
+    db = Database(settings.database_url)
+    db.init_app(app)
+    if require_current_schema:
+        db.check_schema()
+
+    clock = clock or SystemClock()
+    if settings.sandbox and sandbox is None and spapi is None:
+        sandbox = Sandbox.demo(local_today(clock, settings.timezone), settings.timezone,
+                               settings.marketplace_id)
+    spapi = spapi or build_client(settings, sandbox)
+    app.extensions["techapi"] = Deps(
+        settings=settings,
+        clock=clock,
+        db=db,
+        passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib),
+        spapi=spapi,
+        sandbox=sandbox,
+    )
+
+    app.config.update(
+        SECRET_KEY=settings.secret_key.reveal(),
+        MAX_CONTENT_LENGTH=JSON_BODY_LIMIT,
+        API_TITLE="techapi",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
+    )
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "From POST /v1/auth/token"}
+    )
+    from techapi.auth.routes import blp as auth_blp
+    from techapi.health import blp as health_blp
+    from techapi.jobs.routes import blp as jobs_blp
+
+    for blueprint in (health_blp, auth_blp, jobs_blp):
+        api.register_blueprint(blueprint)
+    app.extensions["techapi.api"] = api
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,51 @@
+"""Bearer-token authentication and role checks for views."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from techapi.auth.models import AccessToken, Role, User
+from techapi.auth.services import authenticate
+from techapi.context import deps
+from techapi.db import get_session
+from techapi.errors import ForbiddenError, UnauthorizedError
+
+F = TypeVar("F", bound=Callable[..., Any])
+SECURITY = [{"bearerAuth": []}]
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise UnauthorizedError()
+    return value.strip()
+
+
+def login_required(*roles: Role) -> Callable[[F], F]:
+    """Authenticate the caller; with roles, also require one of them (403 otherwise)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user, token = authenticate(get_session(), deps().clock, _bearer())
+            if roles and user.role not in roles:
+                raise ForbiddenError("Your role may not do this")
+            g.user, g.token = user, token
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def current_user() -> User:
+    return g.user
+
+
+def current_token() -> AccessToken:
+    return g.token

@@ -1,0 +1,46 @@
+"""Liveness and readiness probes for the load balancer and the orchestrator."""
+
+from __future__ import annotations
+
+import logging
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy.exc import SQLAlchemyError
+
+from techapi.db import get_db
+from techapi.errors import DomainError
+
+log = logging.getLogger(__name__)
+blp = Blueprint("health", __name__, description="Probes")
+
+
+class StatusSchema(Schema):
+    status = fields.String(required=True)
+
+
+class NotReady(DomainError):
+    status = 503
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @blp.response(200, StatusSchema)
+    def get(self) -> dict[str, str]:
+        """Liveness: the process answers"""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    @blp.response(200, StatusSchema)
+    @blp.alt_response(503, description="The database is not reachable")
+    def get(self) -> dict[str, str]:
+        """Readiness: the database answers"""
+        try:
+            get_db().ping()
+        except SQLAlchemyError as exc:
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            raise NotReady("Database unreachable") from None
+        return {"status": "ready"}

@@ -1,0 +1,72 @@
+"""Service jobs as synced from SP-API, flattened for the job-of-the-day queries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from techapi.db import Base, UTCDateTime
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_store_start", "store_id", "appointment_start"),
+        Index("ix_jobs_appointment_start", "appointment_start"),
+    )
+
+    service_job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    service_order_id: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(32))
+    marketplace_id: Mapped[str | None] = mapped_column(String(20))
+    store_id: Mapped[str | None] = mapped_column(String(100))
+    # The current appointment: the ACTIVE one, else the COMPLETED one; never a
+    # cancelled (rescheduled-away) appointment.
+    appointment_id: Mapped[str | None] = mapped_column(String(100))
+    appointment_status: Mapped[str | None] = mapped_column(String(16))
+    appointment_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    appointment_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    customer_phone: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    scope: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    technicians: Mapped[list[JobTechnician]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="JobTechnician.technician_id"
+    )
+
+
+class JobTechnician(Base):
+    """Technicians named on the job's current appointment."""
+
+    __tablename__ = "job_technicians"
+
+    service_job_id: Mapped[str] = mapped_column(
+        ForeignKey("jobs.service_job_id", ondelete="CASCADE"), primary_key=True
+    )
+    technician_id: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+
+
+class SyncCursor(Base):
+    """High-water mark of incremental sync (lastUpdatedAfter)."""
+
+    __tablename__ = "sync_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    updated_after: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SyncedDay(Base):
+    """Days whose appointments have had a full (createdAfter) pull."""
+
+    __tablename__ = "synced_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime)

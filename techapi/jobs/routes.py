@@ -1,0 +1,45 @@
+"""Job of the day: the technician's list and one job's detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from techapi.auth.guard import SECURITY, current_user, login_required
+from techapi.clock import local_today
+from techapi.context import deps
+from techapi.db import get_session
+from techapi.jobs import present, services
+from techapi.jobs.schemas import JobDetailSchema, JobListSchema, JobsQuerySchema
+
+blp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Job of the day")
+
+
+@blp.route("")
+class Jobs(MethodView):
+    @login_required()
+    @blp.arguments(JobsQuerySchema, location="query")
+    @blp.response(200, JobListSchema)
+    @blp.alt_response(401, description="Missing or invalid token")
+    @blp.doc(security=SECURITY)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """My jobs for a day, in appointment order"""
+        user = current_user()
+        tz = user.timezone or deps().settings.timezone
+        day = args.get("date") or local_today(deps().clock, tz)
+        jobs = services.jobs_of_day(get_session(), user, day, tz)
+        return {"date": day, "timezone": tz, "jobs": [present.summary(j) for j in jobs]}
+
+
+@blp.route("/<string:service_job_id>")
+class JobById(MethodView):
+    @login_required()
+    @blp.response(200, JobDetailSchema)
+    @blp.alt_response(401, description="Missing or invalid token")
+    @blp.alt_response(404, description="No such job, or not yours")
+    @blp.doc(security=SECURITY)
+    def get(self, service_job_id: str) -> dict[str, Any]:
+        """One job in full"""
+        return present.detail(services.job_for(get_session(), current_user(), service_job_id))

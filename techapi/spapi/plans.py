@@ -1,0 +1,43 @@
+"""Operations we use and their default usage plans, as the SP-API Services v1 model states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class UsagePlan:
+    rate: float  # requests per second
+    burst: int
+
+
+GET_SERVICE_JOBS = "getServiceJobs"
+GET_SERVICE_JOB = "getServiceJobByServiceJobId"
+CREATE_UPLOAD_DESTINATION = "createServiceDocumentUploadDestination"
+SET_FULFILLMENT_DATA = "setAppointmentFulfillmentData"
+COMPLETE_SERVICE_JOB = "completeServiceJobByServiceJobId"
+CANCEL_SERVICE_JOB = "cancelServiceJobByServiceJobId"
+
+USAGE_PLANS: dict[str, UsagePlan] = {
+    GET_SERVICE_JOBS: UsagePlan(10, 40),
+    GET_SERVICE_JOB: UsagePlan(20, 40),
+    CREATE_UPLOAD_DESTINATION: UsagePlan(5, 20),
+    SET_FULFILLMENT_DATA: UsagePlan(5, 20),
+    COMPLETE_SERVICE_JOB: UsagePlan(5, 20),
+    CANCEL_SERVICE_JOB: UsagePlan(5, 20),
+}
+
+JOB_STATUSES = (
+    "NOT_SERVICED",
+    "CANCELLED",
+    "COMPLETED",
+    "PENDING_SCHEDULE",
+    "NOT_FULFILLABLE",
+    "HOLD",
+    "PAYMENT_DECLINED",
+)
+APPOINTMENT_STATUSES = ("ACTIVE", "CANCELLED", "COMPLETED")
+DOCUMENT_CONTENT_TYPES = ("TIFF", "JPG", "PNG", "JPEG", "GIF", "PDF")
+MAX_DOCUMENT_BYTES = 5_242_880
+POA_TYPES = ("NO_SIGNATURE_DUMMY_POS", "CUSTOMER_SIGNATURE", "DUMMY_RECEIPT", "POA_RECEIPT")
+MAX_PAGE_SIZE = 20

@@ -1,0 +1,126 @@
+"""Client-side token buckets, one per operation, so we stay inside SP-API's usage plans.
+
+A bucket holds up to `burst` tokens and refills at `rate` per second, which is
+exactly how SP-API describes its own limiter; taking a token before each call
+means a healthy client is never throttled.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from techapi.spapi.plans import USAGE_PLANS, UsagePlan
+
+
+class RateLimiter(Protocol):
+    def acquire(self, operation: str) -> float:
+        """Block until a call of `operation` may be sent; return seconds waited."""
+        ...
+
+    def penalise(self, operation: str) -> None:
+        """SP-API throttled us anyway: empty the bucket so we slow down."""
+        ...
+
+    def observe_limit(self, operation: str, rate: float) -> None:
+        """SP-API reported the rate it applies (x-amzn-RateLimit-Limit)."""
+        ...
+
+
+class TokenBucket:
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._updated = monotonic()
+        self._lock = threading.Lock()
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    def reserve(self) -> float:
+        """Take a token now or in the future; return how long to wait for it.
+
+        Reservations go negative, so concurrent callers queue fairly instead of
+        all waking at once and racing for the same token.
+        """
+        with self._lock:
+            now = self._monotonic()
+            self._refill(now)
+            self._tokens -= 1
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+
+    def try_take(self) -> bool:
+        """Take a token only if one is there now (servers answer 429 instead of waiting)."""
+        with self._lock:
+            self._refill(self._monotonic())
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+    def acquire(self) -> float:
+        wait = self.reserve()
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+    def drain(self) -> None:
+        with self._lock:
+            self._refill(self._monotonic())
+            self._tokens = min(self._tokens, 0.0)
+
+    def set_rate(self, rate: float) -> None:
+        with self._lock:
+            self._refill(self._monotonic())
+            self.rate = rate
+
+
+class LocalRateLimiter:
+    """In-process buckets: the right default for one process talking to SP-API."""
+
+    def __init__(
+        self,
+        plans: dict[str, UsagePlan] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._plans = dict(USAGE_PLANS if plans is None else plans)
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def bucket(self, operation: str) -> TokenBucket:
+        with self._lock:
+            bucket = self._buckets.get(operation)
+            if bucket is None:
+                plan = self._plans.get(operation, UsagePlan(1, 1))
+                bucket = TokenBucket(plan.rate, plan.burst, self._monotonic, self._sleep)
+                self._buckets[operation] = bucket
+            return bucket
+
+    def acquire(self, operation: str) -> float:
+        return self.bucket(operation).acquire()
+
+    def penalise(self, operation: str) -> None:
+        self.bucket(operation).drain()
+
+    def observe_limit(self, operation: str, rate: float) -> None:
+        bucket = self.bucket(operation)
+        # Only ever slow down: a higher advertised rate may be a per-call quirk.
+        if 0 < rate < bucket.rate:
+            bucket.set_rate(rate)

@@ -1,0 +1,21 @@
+"""Stateful SP-API Services simulator: in-process (WSGI) or over HTTP."""
+
+from techapi.spapi.sandbox.app import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    Faults,
+    Sandbox,
+    SandboxConfig,
+)
+from techapi.spapi.sandbox.server import SandboxServer
+
+__all__ = [
+    "SANDBOX_CLIENT_ID",
+    "SANDBOX_CLIENT_SECRET",
+    "SANDBOX_REFRESH_TOKEN",
+    "Faults",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxServer",
+]

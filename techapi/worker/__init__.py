@@ -1,0 +1,1 @@
+"""Background work: scheduled job sync (and, later, the closure queue)."""
