@@ -245,8 +245,9 @@ class SpApiClient:
         refreshed_token = False
         attempt = 0
         while True:
-            self.limiter.acquire(operation)
             token = self.tokens.get()
+            # Last thing before sending, so the wait is not spent on the LWA call.
+            self.limiter.acquire(operation)
             try:
                 response = self.http.request(
                     method,

@@ -36,11 +36,13 @@ class TokenBucket:
         burst: int,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        cushion: float = 0.0,
     ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
         self.rate = rate
         self.burst = burst
+        self.cushion = cushion
         self._monotonic = monotonic
         self._sleep = sleep
         self._tokens = float(burst)
@@ -55,13 +57,17 @@ class TokenBucket:
         """Take a token now or in the future; return how long to wait for it.
 
         Reservations go negative, so concurrent callers queue fairly instead of
-        all waking at once and racing for the same token.
+        all waking at once and racing for the same token. Near the edge the
+        caller also waits out `cushion` seconds: the server's bucket started
+        draining a network latency after ours, and latency jitters. That shifts
+        the schedule by a constant, it does not lower the rate.
         """
         with self._lock:
             now = self._monotonic()
             self._refill(now)
             self._tokens -= 1
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+            edge = self.cushion * self.rate
+            return 0.0 if self._tokens >= edge else (edge - self._tokens) / self.rate
 
     def try_take(self) -> bool:
         """Take a token only if one is there now (servers answer 429 instead of waiting)."""
@@ -89,6 +95,10 @@ class TokenBucket:
             self.rate = rate
 
 
+# Seconds of margin at the edge of a bucket; see TokenBucket.reserve.
+DEFAULT_CUSHION = 0.05
+
+
 class LocalRateLimiter:
     """In-process buckets: the right default for one process talking to SP-API."""
 
@@ -97,8 +107,10 @@ class LocalRateLimiter:
         plans: dict[str, UsagePlan] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        cushion: float = DEFAULT_CUSHION,
     ) -> None:
         self._plans = dict(USAGE_PLANS if plans is None else plans)
+        self._cushion = cushion
         self._monotonic = monotonic
         self._sleep = sleep
         self._buckets: dict[str, TokenBucket] = {}
@@ -109,7 +121,7 @@ class LocalRateLimiter:
             bucket = self._buckets.get(operation)
             if bucket is None:
                 plan = self._plans.get(operation, UsagePlan(1, 1))
-                bucket = TokenBucket(plan.rate, plan.burst, self._monotonic, self._sleep)
+                bucket = TokenBucket(plan.rate, plan.burst, self._monotonic, self._sleep, self._cushion)
                 self._buckets[operation] = bucket
             return bucket
 

@@ -90,7 +90,8 @@ class Sandbox:
         self.faults = faults or Faults()
         self._rng = random.Random(self.faults.seed)
         self._signing_key = secrets.token_bytes(32)
-        self._buckets: dict[str, TokenBucket] = {}
+        # Created now, full, like SP-API's own buckets that exist before our first call.
+        self._buckets = {op: TokenBucket(p.rate, p.burst) for op, p in self.config.usage_plans.items()}
         self._bucket_lock = threading.Lock()
         self.world: DemoWorld | None = None
         self.url_map = Map([

@@ -1,0 +1,200 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL when
+TECHAPI_TEST_DATABASE_URL is set), the sandbox in-process and over HTTP."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from techapi import create_app
+from techapi.auth.services import create_user
+from techapi.clock import FrozenClock
+from techapi.config import Secret, Settings, load_settings
+from techapi.db import Base, Database
+from techapi.jobs.sync import sync_day
+from techapi.spapi.client import RetryPolicy, SpApiClient
+from techapi.spapi.lwa import LwaCredentials, LwaTokenProvider
+from techapi.spapi.ratelimit import LocalRateLimiter
+from techapi.spapi.sandbox import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    Sandbox,
+    SandboxConfig,
+    SandboxServer,
+)
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+# A fixed "now": Monday 15 June 2026, 15:00 UTC.
+NOW = datetime(2026, 6, 15, 15, 0, tzinfo=UTC)
+TEST_DATABASE_URL = os.environ.get("TECHAPI_TEST_DATABASE_URL", "").strip()
+PASSWORD = "correct horse battery"
+
+
+def _new_schema_url(base_url: str) -> tuple[str, str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(base_url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in base_url else "?"
+    return f"{base_url}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def _drop_schema(base_url: str, schema: str) -> None:
+    engine = create_engine(base_url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def empty_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A factory of brand-new empty databases of the kind this run tests."""
+    made: list[str] = []
+
+    def make() -> str:
+        if TEST_DATABASE_URL:
+            url, schema = _new_schema_url(TEST_DATABASE_URL)
+            made.append(schema)
+            return url
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'techapi.db'}"
+
+    yield make
+    for schema in made:
+        _drop_schema(TEST_DATABASE_URL, schema)
+
+
+@pytest.fixture(scope="session")
+def database_url(empty_database_url) -> str:
+    url = empty_database_url()
+    db = Database(url)
+    db.upgrade()
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def clean_database(database_url: str) -> str:
+    db = Database(database_url)
+    with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    db.dispose()
+    return database_url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def settings(tmp_path, clean_database: str) -> Settings:
+    base = load_settings(
+        environ={"TECHAPI_DATABASE_URL": clean_database, "TECHAPI_INSTANCE_PATH": str(tmp_path)}
+    )
+    # argon2 at its cheapest: the tests are about behaviour, not cost.
+    return base.with_overrides(argon2_time_cost=1, argon2_memory_kib=1024)
+
+
+@pytest.fixture
+def sandbox(clock: FrozenClock, settings: Settings) -> Sandbox:
+    return Sandbox.demo(NOW.date(), settings.timezone, settings.marketplace_id, clock=clock)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock, sandbox: Sandbox):
+    app = create_app(settings, clock=clock, sandbox=sandbox)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["techapi"].db.dispose()
+
+
+@pytest.fixture
+def deps(app):
+    return app.extensions["techapi"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def synced(deps):
+    """Today's demo jobs pulled from the in-process sandbox."""
+    return sync_day(deps.db, deps.spapi, deps.clock, NOW.date(), "UTC", 90)
+
+
+class Auth:
+    """Create users and log them in through the real endpoint."""
+
+    def __init__(self, deps, client) -> None:
+        self.deps, self.client = deps, client
+
+    def user(self, username: str, role: str, technician_id: str | None = None,
+             stores: tuple[str, ...] = (), timezone: str | None = None):
+        with self.deps.db.session() as session:
+            return create_user(session, self.deps.passwords, self.deps.clock, username, role, PASSWORD,
+                               technician_id=technician_id, stores=stores, timezone=timezone)
+
+    def token(self, username: str, password: str = PASSWORD) -> str:
+        response = self.client.post("/v1/auth/token", json={"username": username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["access_token"]
+
+    def headers(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username)}"}
+
+
+@pytest.fixture
+def auth(deps, client) -> Auth:
+    return Auth(deps, client)
+
+
+@pytest.fixture
+def world(sandbox: Sandbox):
+    assert sandbox.world is not None
+    return sandbox.world
+
+
+# The sandbox over real HTTP ---------------------------------------------------
+
+
+@pytest.fixture
+def http_sandbox(clock: FrozenClock) -> Iterator[SandboxServer]:
+    box = Sandbox.demo(NOW.date(), "UTC", "ATVPDKIKX0DER", clock=clock, config=SandboxConfig())
+    with SandboxServer(box) as server:
+        yield server
+
+
+def http_client(
+    server: SandboxServer,
+    *,
+    limiter: LocalRateLimiter | None = None,
+    retry: RetryPolicy | None = None,
+    read_timeout: float = 10.0,
+    client_secret: str = SANDBOX_CLIENT_SECRET,
+    monotonic=None,
+) -> SpApiClient:
+    http = httpx.Client(timeout=httpx.Timeout(connect=2.0, read=read_timeout, write=5.0, pool=2.0))
+    credentials = LwaCredentials(SANDBOX_CLIENT_ID, Secret(client_secret), Secret(SANDBOX_REFRESH_TOKEN))
+    kwargs = {"monotonic": monotonic} if monotonic else {}
+    tokens = LwaTokenProvider(http, f"{server.url}/auth/o2/token", credentials, **kwargs)
+    return SpApiClient(
+        endpoint=server.url,
+        marketplace_id="ATVPDKIKX0DER",
+        tokens=tokens,
+        http=http,
+        limiter=limiter or LocalRateLimiter(),
+        retry=retry or RetryPolicy(max_attempts=4, base_delay=0.02, max_delay=0.2),
+    )
