@@ -12,7 +12,7 @@ from techapi.clock import Clock, SystemClock, local_today
 from techapi.config import Settings, load_settings
 from techapi.context import Deps
 from techapi.db import Database
-from techapi.errors import register_error_handlers
+from techapi.errors import ErrorSchema, register_error_handlers
 from techapi.logs import configure_logging
 from techapi.spapi.client import SpApiClient
 from techapi.spapi.factory import build_client
@@ -29,6 +29,10 @@ invalid token 401, a schema violation 422.
 """
 
 JSON_BODY_LIMIT = 1024 * 1024
+
+
+class _Api(Api):
+    ERROR_SCHEMA = ErrorSchema
 
 
 def create_app(
@@ -79,7 +83,7 @@ def create_app(
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
     )
-    api = Api(app)
+    api = _Api(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "From POST /v1/auth/token"}
     )

@@ -6,9 +6,19 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException, InternalServerError
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+
+class ErrorSchema(Schema):
+    """Every error body: documented once, used by every endpoint."""
+
+    code = fields.Integer(required=True, metadata={"description": "HTTP status code"})
+    status = fields.String(required=True, metadata={"description": "HTTP reason phrase"})
+    message = fields.String(required=True, metadata={"description": "What went wrong, for a person"})
+    errors = fields.Dict(metadata={"description": "Field errors by location and field name"})
 
 
 class DomainError(Exception):
@@ -97,7 +107,7 @@ def _unexpected(exc: Exception) -> Response:
         return _http_exception(exc)
     # The traceback goes to the log, never to the client.
     log.exception("unhandled error")
-    return error_response(500, InternalServerError.name, "Internal server error; it has been logged")
+    return error_response(500, "Internal Server Error", "Internal server error; it has been logged")
 
 
 def register_error_handlers(app: Flask) -> None:

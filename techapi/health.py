@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 from sqlalchemy.exc import SQLAlchemyError
 
 from techapi.db import get_db
-from techapi.errors import DomainError
+from techapi.errors import DomainError, ErrorSchema
 
 log = logging.getLogger(__name__)
 blp = Blueprint("health", __name__, description="Probes")
@@ -35,7 +35,7 @@ class Health(MethodView):
 @blp.route("/readyz")
 class Ready(MethodView):
     @blp.response(200, StatusSchema)
-    @blp.alt_response(503, description="The database is not reachable")
+    @blp.alt_response(503, schema=ErrorSchema, description="The database is not reachable")
     def get(self) -> dict[str, str]:
         """Readiness: the database answers"""
         try:

@@ -13,6 +13,7 @@ from techapi.auth.guard import SECURITY, current_token, current_user, login_requ
 from techapi.auth.schemas import LoginSchema, MeSchema, MeUpdateSchema, TokenSchema
 from techapi.context import deps
 from techapi.db import get_session
+from techapi.errors import ErrorSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/v1", description="Login, logout and profile")
 
@@ -31,8 +32,8 @@ def _me(user) -> dict[str, Any]:
 class Token(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
-    @blp.alt_response(401, description="Wrong username or password")
-    @blp.alt_response(429, description="Too many failed logins for this account or client")
+    @blp.alt_response(401, schema=ErrorSchema, description="Wrong username or password")
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins for this account or client")
     def post(self, body: dict[str, str]) -> services.IssuedToken:
         """Log in and get a bearer token"""
         d = deps()
@@ -46,7 +47,7 @@ class Token(MethodView):
 class Logout(MethodView):
     @login_required()
     @blp.response(204)
-    @blp.alt_response(401, description="Missing or invalid token")
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
     @blp.doc(security=SECURITY)
     def post(self) -> None:
         """Revoke the bearer token used for this request"""
@@ -57,7 +58,7 @@ class Logout(MethodView):
 class Me(MethodView):
     @login_required()
     @blp.response(200, MeSchema)
-    @blp.alt_response(401, description="Missing or invalid token")
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
     @blp.doc(security=SECURITY)
     def get(self) -> dict[str, Any]:
         """Who am I: role, technician id, stores, time zone"""
@@ -66,7 +67,7 @@ class Me(MethodView):
     @login_required()
     @blp.arguments(MeUpdateSchema)
     @blp.response(200, MeSchema)
-    @blp.alt_response(401, description="Missing or invalid token")
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
     @blp.doc(security=SECURITY)
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Set my time zone (decides what 'today' means for my job list)"""

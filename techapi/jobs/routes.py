@@ -11,6 +11,7 @@ from techapi.auth.guard import SECURITY, current_user, login_required
 from techapi.clock import local_today
 from techapi.context import deps
 from techapi.db import get_session
+from techapi.errors import ErrorSchema
 from techapi.jobs import present, services
 from techapi.jobs.schemas import JobDetailSchema, JobListSchema, JobsQuerySchema
 
@@ -22,7 +23,7 @@ class Jobs(MethodView):
     @login_required()
     @blp.arguments(JobsQuerySchema, location="query")
     @blp.response(200, JobListSchema)
-    @blp.alt_response(401, description="Missing or invalid token")
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
     @blp.doc(security=SECURITY)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """My jobs for a day, in appointment order"""
@@ -33,13 +34,13 @@ class Jobs(MethodView):
         return {"date": day, "timezone": tz, "jobs": [present.summary(j) for j in jobs]}
 
 
-@blp.route("/<string:service_job_id>")
+@blp.route("/<string:serviceJobId>")
 class JobById(MethodView):
     @login_required()
     @blp.response(200, JobDetailSchema)
-    @blp.alt_response(401, description="Missing or invalid token")
-    @blp.alt_response(404, description="No such job, or not yours")
+    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
+    @blp.alt_response(404, schema=ErrorSchema, description="No such job, or not yours")
     @blp.doc(security=SECURITY)
-    def get(self, service_job_id: str) -> dict[str, Any]:
+    def get(self, serviceJobId: str) -> dict[str, Any]:
         """One job in full"""
-        return present.detail(services.job_for(get_session(), current_user(), service_job_id))
+        return present.detail(services.job_for(get_session(), current_user(), serviceJobId))

@@ -18,10 +18,10 @@ import httpx
 import pytest
 from jsonschema import Draft4Validator
 
-from tests.conftest import NOW, http_client
-from tests.integration.test_sandbox import open_job, tiny_png, upload
 from techapi.spapi.client import ServiceJobsQuery
 from techapi.spapi.models import FulfillmentData, FulfillmentDocument
+from tests.conftest import NOW, http_client
+from tests.integration.test_sandbox import open_job, tiny_png, upload
 
 MODEL_PATH = Path(os.environ.get(
     "TECHAPI_SPAPI_MODEL", Path(__file__).resolve().parents[3] / "shared" / "spapi" / "services.json"))

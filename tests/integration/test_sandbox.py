@@ -13,10 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from tests.conftest import NOW, http_client
 from techapi.spapi import plans
 from techapi.spapi.errors import SpApiBadRequest, SpApiUnprocessable
 from techapi.spapi.models import FulfillmentData, FulfillmentDocument
+from tests.conftest import NOW, http_client
 
 
 def tiny_png() -> bytes:

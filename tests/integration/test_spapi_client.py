@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import NOW, http_client
 from techapi.spapi import plans
 from techapi.spapi.client import RetryPolicy, ServiceJobsQuery
 from techapi.spapi.errors import (
@@ -23,6 +22,7 @@ from techapi.spapi.models import FulfillmentData
 from techapi.spapi.ratelimit import LocalRateLimiter
 from techapi.spapi.sandbox import SANDBOX_CLIENT_SECRET, Faults
 from techapi.spapi.sandbox.seed import seed_bulk
+from tests.conftest import NOW, http_client
 
 TODAY = ServiceJobsQuery(created_after=NOW - timedelta(days=60))
 

@@ -59,7 +59,8 @@ class Faults:
     latency_seconds: float = 0.0  # added to matching calls (timeouts)
     slow_rate: float = 0.0  # share of calls that get the latency (0 = all when latency set)
     operations: tuple[str, ...] = ()  # empty = every operation
-    script: dict[str, list[int]] = field(default_factory=dict)  # next statuses per operation
+    # Next answers per operation: an error status, or 0 to let that call through.
+    script: dict[str, list[int]] = field(default_factory=dict)
     seed: int | None = None
 
     def applies(self, operation: str) -> bool:
@@ -193,8 +194,10 @@ class Sandbox:
         script = faults.script.get(operation)
         if script:
             status = script.pop(0)
-            code = "QuotaExceeded" if status == 429 else "InternalFailure"
-            raise _errors(status, rules.err(f"Injected fault {status}", code=code))
+            if status:
+                code = "QuotaExceeded" if status == 429 else "InternalFailure"
+                raise _errors(status, rules.err(f"Injected fault {status}", code=code))
+            return False
         if not faults.applies(operation):
             return False
         if faults.latency_seconds and (not faults.slow_rate or self._rng.random() < faults.slow_rate):
