@@ -15,8 +15,9 @@ from techapi.db import Database
 from techapi.errors import ErrorSchema, register_error_handlers
 from techapi.logs import configure_logging
 from techapi.spapi.client import SpApiClient
-from techapi.spapi.factory import build_client
+from techapi.spapi.factory import build_client, build_upload_http
 from techapi.spapi.sandbox import Sandbox
+from techapi.storage import BlobStore, open_store
 
 API_DESCRIPTION = """\
 techapi sits between field technicians' phones and Amazon's Selling Partner API
@@ -41,6 +42,7 @@ def create_app(
     clock: Clock | None = None,
     sandbox: Sandbox | None = None,
     spapi: SpApiClient | None = None,
+    store: BlobStore | None = None,
     require_current_schema: bool = True,
     **overrides: Any,
 ) -> Flask:
@@ -62,6 +64,7 @@ def create_app(
         sandbox = Sandbox.demo(local_today(clock, settings.timezone), settings.timezone,
                                settings.marketplace_id)
     spapi = spapi or build_client(settings, sandbox)
+    upload_http, allowed_hosts = build_upload_http(settings, sandbox)
     app.extensions["techapi"] = Deps(
         settings=settings,
         clock=clock,
@@ -69,6 +72,9 @@ def create_app(
         passwords=Passwords(settings.argon2_time_cost, settings.argon2_memory_kib),
         spapi=spapi,
         sandbox=sandbox,
+        store=store or open_store(settings.storage_url, settings.s3_endpoint_url),
+        upload_http=upload_http,
+        upload_allowed_hosts=allowed_hosts,
     )
 
     app.config.update(
@@ -88,11 +94,14 @@ def create_app(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "From POST /v1/auth/token"}
     )
     from techapi.auth.routes import blp as auth_blp
+    from techapi.evidence.routes import blp as evidence_blp
+    from techapi.evidence.routes import limit_upload_size
     from techapi.health import blp as health_blp
     from techapi.jobs.routes import blp as jobs_blp
 
-    for blueprint in (health_blp, auth_blp, jobs_blp):
+    for blueprint in (health_blp, auth_blp, jobs_blp, evidence_blp):
         api.register_blueprint(blueprint)
+    app.before_request(limit_upload_size)
     app.extensions["techapi.api"] = api
     register_error_handlers(app)
     return app

@@ -84,8 +84,10 @@ def serve(host: str, port: int) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Do one round of work and exit (non-zero if it failed).")
-def worker(once: bool) -> None:
-    """Run background work: scheduled job sync."""
+@click.option("--drain", is_flag=True,
+              help="Run queued tasks until none is left (waiting out back-offs); exit 1 if any failed for good.")
+def worker(once: bool, drain: bool) -> None:
+    """Run background work: queued tasks (document uploads) and the scheduled job sync."""
     from techapi.worker.runner import Worker
 
     runner = Worker(_app())
@@ -95,7 +97,7 @@ def worker(once: bool) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    sys.exit(runner.run(once=once))
+    sys.exit(runner.drain() if drain else runner.run(once=once))
 
 
 @main.command()

@@ -75,6 +75,13 @@ class Settings:
     login_max_failures_per_client: int = 20
     login_window_seconds: int = 900
     log_level: str = "INFO"
+    storage_url: str = ""
+    s3_endpoint_url: str | None = None
+    max_upload_mb: int = 25
+    # Hosts a presigned upload URL may point at; "*.x" matches subdomains of x.
+    # Only hosts listed without a wildcard may be reached over plain http.
+    upload_allowed_hosts: tuple[str, ...] = ("*.amazonaws.com",)
+    min_photos: int = 0
     # argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -181,6 +188,28 @@ def check_timezone(name: str, value: str) -> str:
     return value
 
 
+def check_allowed_hosts(name: str, raw: str) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    if not hosts:
+        raise ConfigError(f"{name}: list at least one host")
+    for host in hosts:
+        bare = host[2:] if host.startswith("*.") else host
+        if not bare or any(c in bare for c in "*/:@ "):
+            raise ConfigError(f"{name}: {host!r} is not a host name or *.domain pattern")
+        if host.startswith("*.") and bare.count(".") < 1:
+            raise ConfigError(f"{name}: {host!r} is too broad; use *.example.com")
+    return hosts
+
+
+def check_storage_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme == "file" and parts.path.startswith("/"):
+        return value
+    if parts.scheme == "s3" and parts.netloc:
+        return value
+    raise ConfigError(f"{name}: expected file:///absolute/path or s3://bucket/prefix, got {value!r}")
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, instance_path: str | None = None
 ) -> Settings:
@@ -244,5 +273,15 @@ def load_settings(
         login_max_failures_per_client=_int(env, "TECHAPI_LOGIN_MAX_FAILURES_PER_CLIENT", 20),
         login_window_seconds=_int(env, "TECHAPI_LOGIN_WINDOW_SECONDS", 900),
         log_level=log_level,
+        storage_url=check_storage_url(
+            "TECHAPI_STORAGE_URL", env.get("TECHAPI_STORAGE_URL", "").strip() or f"file://{Path(instance) / 'blobs'}"
+        ),
+        s3_endpoint_url=(check_http_url("TECHAPI_S3_ENDPOINT_URL", env["TECHAPI_S3_ENDPOINT_URL"].strip())
+                         if env.get("TECHAPI_S3_ENDPOINT_URL", "").strip() else None),
+        max_upload_mb=_int(env, "TECHAPI_MAX_UPLOAD_MB", 25),
+        upload_allowed_hosts=check_allowed_hosts(
+            "TECHAPI_UPLOAD_ALLOWED_HOSTS", env.get("TECHAPI_UPLOAD_ALLOWED_HOSTS", "").strip() or "*.amazonaws.com"
+        ),
+        min_photos=_int(env, "TECHAPI_MIN_PHOTOS", 0, minimum=0),
         secret_key_generated=not raw_key,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from flask import current_app
 
 from techapi.auth.passwords import Passwords
@@ -12,6 +13,7 @@ from techapi.config import Settings
 from techapi.db import Database
 from techapi.spapi.client import SpApiClient
 from techapi.spapi.sandbox import Sandbox
+from techapi.storage import BlobStore
 
 
 @dataclass
@@ -22,6 +24,9 @@ class Deps:
     passwords: Passwords
     spapi: SpApiClient
     sandbox: Sandbox | None  # the in-process simulator, in sandbox mode
+    store: BlobStore
+    upload_http: httpx.Client  # for presigned document URLs only
+    upload_allowed_hosts: tuple[str, ...]
 
 
 def deps() -> Deps:

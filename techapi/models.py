@@ -1,10 +1,17 @@
 """Imports every model so Base.metadata knows all tables (Alembic, tests)."""
 
+from techapi.audit import AuditEvent
 from techapi.auth.models import AccessToken, LoginFailure, Role, User, UserStore
+from techapi.evidence.models import Document, TimeRecord
 from techapi.jobs.models import Job, JobTechnician, SyncCursor, SyncedDay
+from techapi.worker.queue import Task
 
 __all__ = [
     "AccessToken",
+    "AuditEvent",
+    "Document",
+    "Task",
+    "TimeRecord",
     "Job",
     "JobTechnician",
     "LoginFailure",

@@ -12,6 +12,7 @@ from techapi.clock import local_today
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.errors import ErrorSchema
+from techapi.evidence.summary import evidence_for
 from techapi.jobs import present, services
 from techapi.jobs.schemas import JobDetailSchema, JobListSchema, JobsQuerySchema
 
@@ -30,8 +31,12 @@ class Jobs(MethodView):
         user = current_user()
         tz = user.timezone or deps().settings.timezone
         day = args.get("date") or local_today(deps().clock, tz)
-        jobs = services.jobs_of_day(get_session(), user, day, tz)
-        return {"date": day, "timezone": tz, "jobs": [present.summary(j) for j in jobs]}
+        session = get_session()
+        jobs = services.jobs_of_day(session, user, day, tz)
+        evidence = evidence_for(session, [j.service_job_id for j in jobs])
+        min_photos = deps().settings.min_photos
+        return {"date": day, "timezone": tz,
+                "jobs": [present.summary(j, evidence[j.service_job_id], min_photos) for j in jobs]}
 
 
 @blp.route("/<string:serviceJobId>")
@@ -43,4 +48,7 @@ class JobById(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, serviceJobId: str) -> dict[str, Any]:
         """One job in full"""
-        return present.detail(services.job_for(get_session(), current_user(), serviceJobId))
+        session = get_session()
+        job = services.job_for(session, current_user(), serviceJobId)
+        evidence = evidence_for(session, [job.service_job_id])[job.service_job_id]
+        return present.detail(job, evidence, deps().settings.min_photos)

@@ -60,3 +60,13 @@ def build_client(
         limiter=limiter or LocalRateLimiter(),
         retry=RetryPolicy(max_attempts=settings.spapi_max_attempts),
     )
+
+
+def build_upload_http(settings: Settings, sandbox: Sandbox | None = None) -> tuple[httpx.Client, tuple[str, ...]]:
+    """The client for presigned upload URLs and the hosts it may reach."""
+    timeout = httpx.Timeout(connect=settings.spapi_connect_timeout, read=60.0, write=60.0,
+                            pool=settings.spapi_connect_timeout)
+    if settings.sandbox and sandbox is not None:
+        client = httpx.Client(transport=httpx.WSGITransport(app=sandbox), timeout=timeout)
+        return client, (*settings.upload_allowed_hosts, httpx.URL(SANDBOX_BASE_URL).host)
+    return httpx.Client(timeout=timeout, follow_redirects=False), settings.upload_allowed_hosts

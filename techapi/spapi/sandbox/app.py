@@ -61,6 +61,7 @@ class Faults:
     operations: tuple[str, ...] = ()  # empty = every operation
     # Next answers per operation: an error status, or 0 to let that call through.
     script: dict[str, list[int]] = field(default_factory=dict)
+    expired_urls: int = 0  # this many new upload destinations are handed out already expired
     seed: int | None = None
 
     def applies(self, operation: str) -> bool:
@@ -369,6 +370,10 @@ class Sandbox:
             created_at=now,
             url_expires_at=now + timedelta(seconds=self.config.url_ttl_seconds),
         )
+        with self.state.lock:
+            if self.faults.expired_urls > 0:
+                self.faults.expired_urls -= 1
+                dest.url_expires_at = now
         self.state.add_destination(dest)
         mime = rules.MIME[dest.content_type]
         return 200, {"payload": {
@@ -455,6 +460,7 @@ class Sandbox:
                 slow_rate=float(body.get("slowRate", 0)),
                 operations=tuple(body.get("operations", ())),
                 script={k: [int(s) for s in v] for k, v in (body.get("script") or {}).items()},
+                expired_urls=int(body.get("expiredUrls", 0)),
                 seed=body.get("seed"),
             )
         except (TypeError, ValueError, AttributeError):

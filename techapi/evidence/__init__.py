@@ -1,0 +1,1 @@
+"""Evidence of the work: start/finish times and documents (photos, POA)."""

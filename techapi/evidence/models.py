@@ -1,0 +1,101 @@
+"""Recorded times and documents of a job."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from techapi.db import Base, UTCDateTime
+
+
+class TimeKind(enum.StrEnum):
+    START = "start"
+    FINISH = "finish"
+
+
+class TimeRecord(Base):
+    """The actual start or finish of the work, as the technician recorded it."""
+
+    __tablename__ = "time_records"
+
+    service_job_id: Mapped[str] = mapped_column(
+        ForeignKey("jobs.service_job_id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # the time that counts (UTC)
+    device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # as the device sent it
+    device_offset_minutes: Mapped[int | None] = mapped_column(Integer)  # the device's UTC offset
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the server got it
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
+
+
+class DocumentKind(enum.StrEnum):
+    PHOTO = "PHOTO"
+    POA = "POA"
+
+
+class DocumentStatus(enum.StrEnum):
+    RECEIVED = "RECEIVED"
+    UPLOADING = "UPLOADING"
+    UPLOADED = "UPLOADED"
+    FAILED = "FAILED"
+
+
+# The upload state machine: which status may follow which.
+TRANSITIONS: dict[DocumentStatus, frozenset[DocumentStatus]] = {
+    DocumentStatus.RECEIVED: frozenset({DocumentStatus.UPLOADING}),
+    DocumentStatus.UPLOADING: frozenset({DocumentStatus.UPLOADED, DocumentStatus.FAILED, DocumentStatus.RECEIVED}),
+    DocumentStatus.FAILED: frozenset({DocumentStatus.UPLOADING}),
+    DocumentStatus.UPLOADED: frozenset(),
+}
+
+
+def can_move(current: str, new: str) -> bool:
+    return DocumentStatus(new) in TRANSITIONS[DocumentStatus(current)]
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_job", "service_job_id"),
+        # The same bytes twice on one job are one document.
+        Index("uq_documents_job_original", "service_job_id", "original_sha256", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.service_job_id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    poa_type: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+    file_name: Mapped[str | None] = mapped_column(String(255))  # display only, never a path
+    detected_type: Mapped[str] = mapped_column(String(8))  # what the bytes are: JPEG, HEIC, ...
+    content_type: Mapped[str] = mapped_column(String(8))  # what we send: JPEG, PNG, GIF, TIFF, PDF
+    original_size: Mapped[int] = mapped_column(Integer)
+    original_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)  # normalised bytes
+    sha256: Mapped[str] = mapped_column(String(64))  # of the normalised bytes (hex)
+    md5_b64: Mapped[str] = mapped_column(String(24))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from EXIF, as evidence
+    gps_latitude: Mapped[float | None] = mapped_column(Float)
+    gps_longitude: Mapped[float | None] = mapped_column(Float)
+    upload_destination_id: Mapped[str | None] = mapped_column(String(500))
+    content_sha256: Mapped[str | None] = mapped_column(String(64))  # base64 SHA-256 of the ciphertext
+    upload_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def original_key(self) -> str:
+        return f"documents/{self.id}/original"
+
+    @property
+    def normalised_key(self) -> str:
+        return f"documents/{self.id}/normalised"

@@ -1,0 +1,61 @@
+"""Shapes of times and documents."""
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from techapi.evidence.models import DocumentKind, DocumentStatus
+from techapi.spapi.plans import POA_TYPES
+
+
+class TimeInputSchema(Schema):
+    at = fields.AwareDateTime(
+        metadata={"description": "When it happened, ISO 8601 with a UTC offset; absent = now (server time). "
+                                 "Send it on every retry so a retry is idempotent."})
+
+
+class TimeRecordSchema(Schema):
+    at = fields.DateTime(required=True, metadata={"description": "The recorded time, UTC"})
+    deviceAt = fields.String(allow_none=True, metadata={"description": "As the device sent it, with its offset"})
+    receivedAt = fields.DateTime(required=True, metadata={"description": "When the server received it"})
+    source = fields.String(required=True)
+
+
+class WorkTimesSchema(Schema):
+    serviceJobId = fields.String(required=True)
+    start = fields.Nested(TimeRecordSchema, allow_none=True, required=True)
+    finish = fields.Nested(TimeRecordSchema, allow_none=True, required=True)
+    stillNeeded = fields.List(fields.String(), required=True)
+
+
+class DocumentFormSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in DocumentKind]))
+    poaType = fields.String(validate=validate.OneOf(POA_TYPES),
+                            metadata={"description": "For POA documents: the model's Poa.poaType"})
+
+
+class DocumentFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "JPEG, PNG, HEIC/HEIF, TIFF, GIF or PDF"})
+
+
+class DocumentSchema(Schema):
+    id = fields.String(required=True)
+    serviceJobId = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"enum": [k.value for k in DocumentKind]})
+    poaType = fields.String(allow_none=True)
+    fileName = fields.String(allow_none=True)
+    detectedType = fields.String(required=True, metadata={"description": "What the bytes are"})
+    contentType = fields.String(required=True, metadata={"description": "What is sent to Amazon"})
+    originalSize = fields.Integer(required=True)
+    size = fields.Integer(required=True, metadata={"description": "Bytes sent to Amazon"})
+    sha256 = fields.String(required=True, metadata={"description": "SHA-256 (hex) of the bytes sent"})
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    capturedAt = fields.DateTime(allow_none=True, metadata={"description": "From the photo's EXIF"})
+    status = fields.String(required=True, metadata={"enum": [s.value for s in DocumentStatus]})
+    failureReason = fields.String(allow_none=True)
+    uploadedAt = fields.DateTime(allow_none=True)
+    createdAt = fields.DateTime(required=True)
+
+
+class DocumentListSchema(Schema):
+    documents = fields.List(fields.Nested(DocumentSchema), required=True)
