@@ -94,12 +94,13 @@ def create_app(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "From POST /v1/auth/token"}
     )
     from techapi.auth.routes import blp as auth_blp
+    from techapi.closures.routes import blp as closures_blp
     from techapi.evidence.routes import blp as evidence_blp
     from techapi.evidence.routes import limit_upload_size
     from techapi.health import blp as health_blp
     from techapi.jobs.routes import blp as jobs_blp
 
-    for blueprint in (health_blp, auth_blp, jobs_blp, evidence_blp):
+    for blueprint in (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp):
         api.register_blueprint(blueprint)
     app.before_request(limit_upload_size)
     app.extensions["techapi.api"] = api

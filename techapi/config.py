@@ -82,6 +82,9 @@ class Settings:
     # Only hosts listed without a wildcard may be reached over plain http.
     upload_allowed_hosts: tuple[str, ...] = ("*.amazonaws.com",)
     min_photos: int = 0
+    require_approval: bool = True
+    task_lease_seconds: int = 300
+    task_backoff_seconds: float = 5.0
     # argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -188,6 +191,17 @@ def check_timezone(name: str, value: str) -> str:
     return value
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+
+
 def check_allowed_hosts(name: str, raw: str) -> tuple[str, ...]:
     hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
     if not hosts:
@@ -283,5 +297,8 @@ def load_settings(
             "TECHAPI_UPLOAD_ALLOWED_HOSTS", env.get("TECHAPI_UPLOAD_ALLOWED_HOSTS", "").strip() or "*.amazonaws.com"
         ),
         min_photos=_int(env, "TECHAPI_MIN_PHOTOS", 0, minimum=0),
+        require_approval=_bool(env, "TECHAPI_REQUIRE_APPROVAL", True),
+        task_lease_seconds=_int(env, "TECHAPI_TASK_LEASE_SECONDS", 300, minimum=1),
+        task_backoff_seconds=_float(env, "TECHAPI_TASK_BACKOFF_SECONDS", 5.0),
         secret_key_generated=not raw_key,
     )

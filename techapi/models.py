@@ -2,6 +2,7 @@
 
 from techapi.audit import AuditEvent
 from techapi.auth.models import AccessToken, LoginFailure, Role, User, UserStore
+from techapi.closures.models import Cancellation, Closure
 from techapi.evidence.models import Document, TimeRecord
 from techapi.jobs.models import Job, JobTechnician, SyncCursor, SyncedDay
 from techapi.worker.queue import Task
@@ -9,6 +10,8 @@ from techapi.worker.queue import Task
 __all__ = [
     "AccessToken",
     "AuditEvent",
+    "Cancellation",
+    "Closure",
     "Document",
     "Task",
     "TimeRecord",

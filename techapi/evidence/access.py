@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from techapi.auth.models import Role, User
+from techapi.closures.models import EVIDENCE_LOCKED, Closure
 from techapi.errors import ConflictError, ForbiddenError
 from techapi.jobs import services as jobs
 from techapi.jobs.models import Job
@@ -20,6 +21,10 @@ def job_to_act_on(session: Session, user: User, service_job_id: str) -> Job:
 
 
 def require_open(session: Session, job: Job) -> None:
-    """Evidence can change only while SP-API still expects service on the job."""
+    """Evidence can change only while SP-API still expects service on the job and
+    no closure is waiting for approval, queued or done."""
     if job.status != CLOSABLE_STATUS or job.appointment_status != "ACTIVE":
         raise ConflictError(f"Job is {job.status} and can no longer change")
+    closure = session.get(Closure, job.service_job_id)
+    if closure is not None and closure.state in EVIDENCE_LOCKED:
+        raise ConflictError(f"Closure is {closure.state}; the evidence can no longer change")

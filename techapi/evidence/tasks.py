@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def backoff(attempt: int) -> float:
-    return min(600.0, 5.0 * 2 ** (attempt - 1))
+def backoff(deps: Deps, attempt: int) -> float:
+    return min(600.0, deps.settings.task_backoff_seconds * 2 ** (attempt - 1))
 
 
 def _set(deps: Deps, document_id: str, **values) -> None:
@@ -61,7 +61,7 @@ def upload_document(deps: Deps, document_id: str, attempt: int) -> None:
             _set(deps, document_id, status=DocumentStatus.FAILED, failure_reason=reason[:500])
             raise PermanentFailure(reason) from None
         _set(deps, document_id, failure_reason=f"retrying: {reason}"[:500])
-        raise RetryLater(reason, backoff(attempt)) from None
+        raise RetryLater(reason, backoff(deps, attempt)) from None
     except SpApiError as exc:
         _set(deps, document_id, status=DocumentStatus.FAILED, failure_reason=str(exc)[:500])
         raise PermanentFailure(str(exc)) from None

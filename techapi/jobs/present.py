@@ -53,7 +53,8 @@ def summary(job: Job, evidence: readiness.Evidence | None = None, min_photos: in
     }
 
 
-def detail(job: Job, evidence: readiness.Evidence | None = None, min_photos: int = 0) -> dict[str, Any]:
+def detail(job: Job, evidence: readiness.Evidence | None = None, min_photos: int = 0,
+           closure: dict[str, Any] | None = None) -> dict[str, Any]:
     raw = job.payload or {}
     appointments = []
     for item in raw.get("appointments") or []:
@@ -78,4 +79,5 @@ def detail(job: Job, evidence: readiness.Evidence | None = None, min_photos: int
             p for p in raw.get("preferredAppointmentTimes") or [] if isinstance(p, dict)
         ],
         "syncedAt": job.synced_at,
+        "closure": closure,
     }

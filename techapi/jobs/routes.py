@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from techapi.auth.guard import SECURITY, current_user, login_required
 from techapi.clock import local_today
+from techapi.closures.models import Closure
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.errors import ErrorSchema
@@ -51,4 +52,7 @@ class JobById(MethodView):
         session = get_session()
         job = services.job_for(session, current_user(), serviceJobId)
         evidence = evidence_for(session, [job.service_job_id])[job.service_job_id]
-        return present.detail(job, evidence, deps().settings.min_photos)
+        closure = session.get(Closure, job.service_job_id)
+        brief = None if closure is None else {"state": closure.state, "rejectionReason": closure.rejection_reason,
+                                               "failureReason": closure.failure_reason}
+        return present.detail(job, evidence, deps().settings.min_photos, brief)

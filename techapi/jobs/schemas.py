@@ -88,7 +88,14 @@ class AppointmentWindowSchema(Schema):
     durationInMinutes = fields.Integer()
 
 
+class ClosureBriefSchema(Schema):
+    state = fields.String(required=True)
+    rejectionReason = fields.String(allow_none=True, metadata={"description": "Why a supervisor sent it back"})
+    failureReason = fields.String(allow_none=True)
+
+
 class JobDetailSchema(JobSummarySchema):
+    closure = fields.Nested(ClosureBriefSchema, allow_none=True, required=True)
     serviceOrderId = fields.String(allow_none=True)
     storeId = fields.String(allow_none=True)
     marketplaceId = fields.String(allow_none=True)

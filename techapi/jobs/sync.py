@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from techapi.clock import Clock, day_bounds
+from techapi.closures.reconcile import reconcile_with_upstream
 from techapi.db import Database
 from techapi.jobs.models import Job, JobTechnician, SyncCursor, SyncedDay
 from techapi.spapi.client import ServiceJobsQuery, SpApiClient
@@ -127,6 +128,7 @@ def sync_day(
     with db.session() as session:
         _lock_sync(session)
         created, updated = upsert_jobs(session, fetched.values(), clock.now())
+        reconcile_with_upstream(session, list(fetched.values()), clock.now())
         if full:
             session.merge(SyncedDay(day=day, synced_at=clock.now()))
         cursor = session.get(SyncCursor, CURSOR)

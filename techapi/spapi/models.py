@@ -48,9 +48,11 @@ class ServiceJob:
 
     @property
     def current_appointment(self) -> Appointment | None:
-        """The ACTIVE appointment, else the COMPLETED one; a cancelled
-        (rescheduled-away) appointment is never current."""
-        for wanted in ("ACTIVE", "COMPLETED"):
+        """The ACTIVE appointment, else the COMPLETED one. A cancelled appointment
+        is current only when the whole job was cancelled; otherwise it was
+        rescheduled away and its technician no longer has the job."""
+        wanted_states = ("ACTIVE", "COMPLETED", "CANCELLED") if self.status == "CANCELLED" else ("ACTIVE", "COMPLETED")
+        for wanted in wanted_states:
             candidates = [a for a in self.appointments if a.status == wanted]
             if candidates:
                 return max(candidates, key=lambda a: a.start or _EPOCH)

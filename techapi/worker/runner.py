@@ -19,15 +19,16 @@ from techapi.worker import queue
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Deps, str, int], None]
-LEASE_SECONDS = 300.0
 IDLE_POLL_SECONDS = 1.0
 
 
 def handlers() -> dict[str, Handler]:
+    from techapi.closures.pipeline import cancel_job, close_job
+    from techapi.closures.services import CANCEL_TASK, CLOSE_TASK
     from techapi.evidence.documents import UPLOAD_TASK
     from techapi.evidence.tasks import upload_document
 
-    return {UPLOAD_TASK: upload_document}
+    return {UPLOAD_TASK: upload_document, CLOSE_TASK: close_job, CANCEL_TASK: cancel_job}
 
 
 def sync_today(deps: Deps) -> SyncResult:
@@ -51,7 +52,7 @@ class Worker:
     def run_one(self) -> bool:
         """Claim and run one due task; False when none is due."""
         db, clock = self.deps.db, self.deps.clock
-        claimed = queue.claim(db, self.owner, clock.now(), LEASE_SECONDS)
+        claimed = queue.claim(db, self.owner, clock.now(), self.deps.settings.task_lease_seconds)
         if claimed is None:
             return False
         handler = self.handlers.get(claimed.kind)

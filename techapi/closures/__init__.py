@@ -1,0 +1,1 @@
+"""Closing jobs: technician's request, supervisor's decision, sending to SP-API; cancellation."""

@@ -1,0 +1,232 @@
+"""The closure pipeline against the sandbox over real HTTP: end to end, under
+faults, with workers killed mid-batch, with two workers, and at full speed."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from techapi import create_app
+from techapi.auth.services import create_user
+from techapi.clock import SystemClock
+from techapi.config import load_settings
+from techapi.jobs.sync import sync_day
+from techapi.spapi import plans
+from techapi.spapi.client import RetryPolicy
+from techapi.spapi.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, Faults
+from techapi.spapi.sandbox.seed import seed_bulk
+from techapi.worker import queue
+from techapi.worker.runner import Worker
+from tests.closing import ask_closure, make_ready
+from tests.conftest import NOW, PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+TECH, STORE = "ABULKTECH00001", "bulk-store-0001"
+DAY = NOW.date().isoformat()
+
+
+def environment(tmp_path, database_url, sandbox_url, **extra) -> dict[str, str]:
+    return {
+        "TECHAPI_DATABASE_URL": database_url,
+        "TECHAPI_INSTANCE_PATH": str(tmp_path),
+        "TECHAPI_SPAPI_ENDPOINT": sandbox_url,
+        "TECHAPI_LWA_TOKEN_URL": f"{sandbox_url}/auth/o2/token",
+        "TECHAPI_LWA_CLIENT_ID": SANDBOX_CLIENT_ID,
+        "TECHAPI_LWA_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        "TECHAPI_LWA_REFRESH_TOKEN": SANDBOX_REFRESH_TOKEN,
+        "TECHAPI_UPLOAD_ALLOWED_HOSTS": "127.0.0.1",
+        "TECHAPI_TASK_BACKOFF_SECONDS": "0.2",
+        **extra,
+    }
+
+
+class World:
+    """techapi (real mode, real clock) + the sandbox over HTTP + N bulk jobs."""
+
+    def __init__(self, tmp_path, database_url, server, jobs: int, **extra: str) -> None:
+        self.server, self.sandbox = server, server.sandbox
+        self.job_ids = seed_bulk(self.sandbox.state, jobs, NOW.date(), "UTC", "ATVPDKIKX0DER",
+                                 technician_id=TECH, store_id=STORE)
+        self.env = environment(tmp_path, database_url, server.url, **extra)
+        settings = load_settings(environ=self.env).with_overrides(argon2_time_cost=1, argon2_memory_kib=1024)
+        self.app = create_app(settings, clock=SystemClock())
+        self.deps = self.app.extensions["techapi"]
+        self.deps.spapi.retry = RetryPolicy(max_attempts=5, base_delay=0.05, max_delay=0.5)
+        sync_day(self.deps.db, self.deps.spapi, self.deps.clock, NOW.date(), "UTC", 90)
+        with self.deps.db.session() as session:
+            create_user(session, self.deps.passwords, self.deps.clock, "tech", "technician", PASSWORD,
+                        technician_id=TECH)
+            create_user(session, self.deps.passwords, self.deps.clock, "boss", "supervisor", PASSWORD,
+                        stores=[STORE])
+        self.client = self.app.test_client()
+        self.tech = self._login("tech")
+        self.boss = self._login("boss")
+
+    def _login(self, username: str) -> dict[str, str]:
+        token = self.client.post("/v1/auth/token", json={"username": username, "password": PASSWORD}).get_json()
+        return {"Authorization": f"Bearer {token['access_token']}"}
+
+    def approve_all(self, photos: int = 0) -> dict[str, dict]:
+        evidence = {}
+        for job_id in self.job_ids:
+            evidence[job_id] = make_ready(self.client, self.tech, job_id, photos=photos)
+            assert ask_closure(self.client, self.tech, job_id).status_code == 200
+            assert self.client.post(f"/v1/jobs/{job_id}/closure/approve", headers=self.boss).status_code == 200
+        return evidence
+
+    def states(self) -> dict[str, str]:
+        return {j: self.client.get(f"/v1/jobs/{j}/closure", headers=self.boss).get_json()["state"]
+                for j in self.job_ids}
+
+    def completions(self) -> list[int]:
+        return [self.sandbox.state.jobs[j].completions for j in self.job_ids]
+
+    def run_cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("TECHAPI_")}, **self.env}
+        return subprocess.run([sys.executable, "-m", "techapi", *args], env=env, cwd=ROOT, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def close(self) -> None:
+        self.deps.db.dispose()
+
+
+@pytest.fixture
+def make_world(tmp_path, clean_database, http_sandbox):
+    made: list[World] = []
+
+    def make(jobs: int, **extra: str) -> World:
+        world = World(tmp_path, clean_database, http_sandbox, jobs, **extra)
+        made.append(world)
+        return world
+
+    yield make
+    for world in made:
+        world.close()
+
+
+def test_end_to_end_technician_closes_supervisor_approves_worker_drains(make_world):
+    world = make_world(3)
+    evidence = world.approve_all(photos=1)
+    result = world.run_cli("worker", "--drain")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert set(world.states().values()) == {"COMPLETED"}
+    for job_id, ev in evidence.items():
+        job = world.sandbox.state.jobs[job_id]
+        assert job.status == "COMPLETED" and job.completions == 1
+        assert job.fulfillment["fulfillmentTime"] == {"startTime": ev["start"].strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                                                      "endTime": ev["finish"].strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+        assert job.fulfillment["appointmentResources"] == [{"resourceId": TECH}]
+        sent = {d["uploadDestinationId"] for d in job.fulfillment["fulfillmentDocuments"]}
+        assert len(sent) == len(ev["documents"]) == 2
+        assert all(world.sandbox.state.destinations[d].data for d in sent)
+
+
+def test_under_5xx_after_commit_and_timeouts_every_closure_completes_exactly_once(make_world):
+    world = make_world(30, TECHAPI_SPAPI_READ_TIMEOUT="0.5")
+    evidence = world.approve_all()
+    world.sandbox.set_faults(Faults(error_rate=0.2, error_after_commit_rate=0.1, latency_seconds=1.0,
+                                    slow_rate=0.05, seed=11))
+    assert Worker(world.app).drain(max_seconds=240) == 0
+    assert set(world.states().values()) == {"COMPLETED"}
+    assert world.completions() == [1] * 30
+    for job_id, ev in evidence.items():  # no document lost on the way
+        docs = world.sandbox.state.jobs[job_id].fulfillment["fulfillmentDocuments"]
+        assert len(docs) == len(ev["documents"])
+    state = world.sandbox.state
+    assert state.calls_of(plans.COMPLETE_SERVICE_JOB, 500) + state.calls_of(plans.COMPLETE_SERVICE_JOB, 503) > 0
+
+
+def test_killing_the_worker_at_random_points_changes_nothing_in_the_result(make_world):
+    world = make_world(12, TECHAPI_TASK_LEASE_SECONDS="2")
+    world.approve_all()
+    world.sandbox.set_faults(Faults(latency_seconds=0.05))  # spread the work out a little
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TECHAPI_")}, **world.env}
+    rng = random.Random(5)
+    kills = 0
+    for _ in range(6):
+        proc = subprocess.Popen([sys.executable, "-m", "techapi", "worker"], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 2.5))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=10)
+    assert kills >= 3
+    result = world.run_cli("worker", "--drain")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert set(world.states().values()) == {"COMPLETED"}
+    assert world.completions() == [1] * 12
+
+
+def test_two_workers_never_claim_the_same_task(make_world):
+    world = make_world(1)
+    db, clock = world.deps.db, world.deps.clock
+    for round_ in range(25):
+        with db.session() as session:
+            queue.enqueue(session, "race", f"ref-{round_}", clock.now())
+            session.commit()
+        barrier = threading.Barrier(2)
+        claims: list = []
+
+        def grab(owner: str, barrier: threading.Barrier = barrier, claims: list = claims) -> None:
+            barrier.wait()
+            claims.append(queue.claim(db, owner, clock.now(), 60))
+
+        threads = [threading.Thread(target=grab, args=(f"w{i}",)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        won = [c for c in claims if c is not None]
+        assert len(won) == 1, f"round {round_}: {claims}"
+        queue.complete(db, won[0], clock.now())
+
+
+def test_two_workers_side_by_side_complete_each_closure_once(make_world):
+    world = make_world(16)
+    world.approve_all()
+    workers = [Worker(world.app), Worker(world.app)]
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda w=w: results.append(w.drain(max_seconds=120))) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert results == [0, 0]
+    assert set(world.states().values()) == {"COMPLETED"}
+    assert world.completions() == [1] * 16
+
+
+def plan_minimum(counts: dict[str, int]) -> float:
+    """Least time the usage plans allow for these calls: burst first, then the rate."""
+    return max(max(0, n - plans.USAGE_PLANS[op].burst) / plans.USAGE_PLANS[op].rate for op, n in counts.items())
+
+
+def test_100_closures_finish_within_10_percent_of_the_usage_plans(make_world):
+    world = make_world(100)
+    for job_id in world.job_ids:
+        make_ready(world.client, world.tech, job_id)
+        assert ask_closure(world.client, world.tech, job_id).status_code == 200
+    assert Worker(world.app).drain(max_seconds=120) == 0  # the documents go up first, untimed
+    for job_id in world.job_ids:
+        assert world.client.post(f"/v1/jobs/{job_id}/closure/approve", headers=world.boss).status_code == 200
+    state = world.sandbox.state
+    before = {op: state.calls_of(op, 200) + state.calls_of(op, 204) for op in plans.USAGE_PLANS}
+    started = time.monotonic()
+    assert Worker(world.app).drain(max_seconds=120) == 0
+    elapsed = time.monotonic() - started
+    calls = {op: state.calls_of(op, 200) + state.calls_of(op, 204) - before[op] for op in plans.USAGE_PLANS}
+    assert calls[plans.SET_FULFILLMENT_DATA] == calls[plans.COMPLETE_SERVICE_JOB] == 100
+    minimum = plan_minimum(calls)
+    print(f"\n100 closures: {elapsed:.2f} s, usage plans allow {minimum:.2f} s: ratio {elapsed / minimum:.3f}")
+    assert state.throttled() == 0
+    assert world.completions() == [1] * 100
+    assert elapsed <= minimum * 1.10
