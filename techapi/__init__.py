@@ -27,6 +27,11 @@ for Services. Log in with `POST /v1/auth/token`, then send
 Every error is JSON: `{"code": <HTTP status>, "status": <reason>, "message": <text>,
 "errors": <field errors, when there are any>}`. Malformed JSON is 400, a missing or
 invalid token 401, a schema violation 422.
+
+Every POST, PUT, PATCH and DELETE of a logged-in user accepts an `Idempotency-Key`
+header (IETF httpapi draft): the first response to a key is stored per user for
+24 hours and replayed, byte for byte, for a retry of the same request; the same
+key with a different request is 422, a retry while the first is still running 409.
 """
 
 JSON_BODY_LIMIT = 1024 * 1024
@@ -99,8 +104,10 @@ def create_app(
     from techapi.evidence.routes import limit_upload_size
     from techapi.health import blp as health_blp
     from techapi.jobs.routes import blp as jobs_blp
+    from techapi.offline.routes import blp as offline_blp
+    from techapi.webhooks.routes import blp as webhooks_blp
 
-    for blueprint in (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp):
+    for blueprint in (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, offline_blp, webhooks_blp):
         api.register_blueprint(blueprint)
     app.before_request(limit_upload_size)
     app.extensions["techapi.api"] = api

@@ -83,6 +83,8 @@ class Settings:
     upload_allowed_hosts: tuple[str, ...] = ("*.amazonaws.com",)
     min_photos: int = 0
     require_approval: bool = True
+    # Standard Webhooks secrets (whsec_...): the current one and, while rotating, the previous one.
+    webhook_secrets: tuple[Secret, ...] = ()
     task_lease_seconds: int = 300
     task_backoff_seconds: float = 5.0
     # argon2id cost; tests lower it, production keeps the library's defaults.
@@ -107,6 +109,9 @@ class Settings:
         for name in ("lwa_client_secret", "lwa_refresh_token", "secret_key"):
             if isinstance(overrides.get(name), str):
                 overrides[name] = Secret(overrides[name])
+        if "webhook_secrets" in overrides:
+            overrides["webhook_secrets"] = tuple(
+                s if isinstance(s, Secret) else Secret(s) for s in overrides["webhook_secrets"])
         return replace(self, **overrides)
 
     def public_dict(self) -> dict[str, Any]:
@@ -116,6 +121,8 @@ class Settings:
             value = getattr(self, f.name)
             if isinstance(value, Secret):
                 value = "***" if value else ""
+            elif isinstance(value, tuple) and value and isinstance(value[0], Secret):
+                value = ["***" for _ in value]
             elif f.name == "database_url":
                 value = redact_url(value)
             out[f.name] = value
@@ -215,6 +222,22 @@ def check_allowed_hosts(name: str, raw: str) -> tuple[str, ...]:
     return hosts
 
 
+def check_webhook_secrets(env: Mapping[str, str]) -> tuple[Secret, ...]:
+    from techapi.webhooks.signature import decode_secret
+
+    out = []
+    for name in ("TECHAPI_WEBHOOK_SECRET", "TECHAPI_WEBHOOK_SECRET_PREVIOUS"):
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            decode_secret(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+        out.append(Secret(raw))
+    return tuple(out)
+
+
 def check_storage_url(name: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme == "file" and parts.path.startswith("/"):
@@ -298,6 +321,7 @@ def load_settings(
         ),
         min_photos=_int(env, "TECHAPI_MIN_PHOTOS", 0, minimum=0),
         require_approval=_bool(env, "TECHAPI_REQUIRE_APPROVAL", True),
+        webhook_secrets=check_webhook_secrets(env),
         task_lease_seconds=_int(env, "TECHAPI_TASK_LEASE_SECONDS", 300, minimum=1),
         task_backoff_seconds=_float(env, "TECHAPI_TASK_BACKOFF_SECONDS", 5.0),
         secret_key_generated=not raw_key,

@@ -44,7 +44,7 @@ def configure_logging(settings: Settings) -> None:
     global _configured
     root = logging.getLogger()
     secrets = [settings.lwa_client_secret.reveal(), settings.lwa_refresh_token.reveal(),
-               settings.secret_key.reveal()]
+               settings.secret_key.reveal(), *(s.reveal() for s in settings.webhook_secrets)]
     if not _configured:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

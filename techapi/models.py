@@ -4,7 +4,9 @@ from techapi.audit import AuditEvent
 from techapi.auth.models import AccessToken, LoginFailure, Role, User, UserStore
 from techapi.closures.models import Cancellation, Closure
 from techapi.evidence.models import Document, TimeRecord
+from techapi.idempotency import IdempotencyRecord
 from techapi.jobs.models import Job, JobTechnician, SyncCursor, SyncedDay
+from techapi.webhooks.models import WebhookEvent
 from techapi.worker.queue import Task
 
 __all__ = [
@@ -13,6 +15,8 @@ __all__ = [
     "Cancellation",
     "Closure",
     "Document",
+    "IdempotencyRecord",
+    "WebhookEvent",
     "Task",
     "TimeRecord",
     "Job",

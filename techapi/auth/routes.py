@@ -14,6 +14,7 @@ from techapi.auth.schemas import LoginSchema, MeSchema, MeUpdateSchema, TokenSch
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.errors import ErrorSchema
+from techapi.idempotency import PARAMETER as IDEMPOTENCY_KEY
 
 blp = Blueprint("auth", __name__, url_prefix="/v1", description="Login, logout and profile")
 
@@ -49,6 +50,7 @@ class Logout(MethodView):
     @blp.response(204)
     @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
     @blp.doc(security=SECURITY)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self) -> None:
         """Revoke the bearer token used for this request"""
         services.logout(get_session(), deps().clock, current_token())
@@ -69,6 +71,7 @@ class Me(MethodView):
     @blp.response(200, MeSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
     @blp.doc(security=SECURITY)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Set my time zone (decides what 'today' means for my job list)"""
         user = services.set_timezone(get_session(), current_user(), body["timezone"])

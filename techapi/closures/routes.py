@@ -29,6 +29,7 @@ from techapi.errors import ErrorSchema, NotFoundError
 from techapi.evidence.access import job_to_act_on
 from techapi.evidence.documents import documents_of
 from techapi.evidence.times import times_of
+from techapi.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from techapi.jobs import services as jobs
 from techapi.jobs.present import one_line
 
@@ -97,6 +98,7 @@ class JobClosure(MethodView):
     @login_required()
     @blp.response(200, ClosureSchema)
     @_errors(401, 403, 404, 409)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, serviceJobId: str) -> dict[str, Any]:
         """Ask for the job to be closed (refused with what is still missing)"""
         session, user, d = get_session(), current_user(), deps()
@@ -111,6 +113,7 @@ class Approve(MethodView):
     @login_required()
     @blp.response(200, ClosureSchema)
     @_errors(401, 403, 404, 409)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, serviceJobId: str) -> dict[str, Any]:
         """Approve a pending closure: it is queued to be sent to Amazon (approving twice is fine)"""
         session = get_session()
@@ -123,6 +126,7 @@ class Reject(MethodView):
     @blp.arguments(RejectSchema)
     @blp.response(200, ClosureSchema)
     @_errors(401, 403, 404, 409)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, str], serviceJobId: str) -> dict[str, Any]:
         """Reject a pending closure with a reason the technician will see"""
         session = get_session()
@@ -135,6 +139,7 @@ class Retry(MethodView):
     @login_required()
     @blp.response(200, ClosureSchema)
     @_errors(401, 403, 404, 409)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, serviceJobId: str) -> dict[str, Any]:
         """Send a failed closure again, after fixing the cause"""
         session = get_session()
@@ -192,6 +197,7 @@ class JobCancellation(MethodView):
     @blp.arguments(CancelSchema)
     @blp.response(202, CancellationSchema)
     @_errors(401, 403, 404, 409, 422)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, str], serviceJobId: str) -> dict[str, Any]:
         """Cancel the job on Amazon with a reason code valid for its marketplace"""
         session, user = get_session(), current_user()

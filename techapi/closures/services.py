@@ -43,7 +43,7 @@ def _queue(session: Session, closure: Closure, now: datetime) -> None:
 
 
 def request_closure(session: Session, job: Job, user: User, now: datetime, require_approval: bool,
-                    min_photos: int, source: str = "api") -> Closure:
+                    min_photos: int, source: str = "api", commit: bool = True) -> Closure:
     """The technician asks for closure: refused with what is missing, else pending (or queued)."""
     closure = closure_of(session, job.service_job_id)
     if closure is not None and closure.state in (ClosureState.PENDING_APPROVAL, ClosureState.QUEUED):
@@ -74,7 +74,9 @@ def request_closure(session: Session, job: Job, user: User, now: datetime, requi
         _queue(session, closure, now)
         audit.record(session, job.service_job_id, "closure.queued", now, "system", source=source,
                      details={"reason": "approval not required"})
-    session.commit()
+    session.flush()
+    if commit:
+        session.commit()
     return closure
 
 

@@ -120,12 +120,16 @@ def add_document(
     """Store a new document and queue its upload; the same bytes again return the
     existing document (created=False) and are not sent twice."""
     require_open(session, job)
+    # Release the read transaction while the file is decoded: on SQLite it holds
+    # the write lock, and decoding a 12 MP photo takes a while.
+    session.commit()
     if poa_type is not None and kind != DocumentKind.POA:
         raise ValidationError("poaType is only for POA documents", errors={"form": {"poaType": ["POA only"]}})
     if poa_type is not None and poa_type not in POA_TYPES:
         raise ValidationError("Unknown poaType", errors={"form": {"poaType": [f"one of {', '.join(POA_TYPES)}"]}})
     name = clean_file_name(file_name)
     prepared = prepare(f)
+    require_open(session, job)  # again: a closure may have been asked for meanwhile
     existing = _duplicate(session, job.service_job_id, prepared.original_sha256)
     if existing is not None:
         return existing, False

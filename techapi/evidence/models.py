@@ -31,6 +31,8 @@ class TimeRecord(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the server got it
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     source: Mapped[str] = mapped_column(String(16))
+    # Optimistic concurrency: a change must name the version it replaces.
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class DocumentKind(enum.StrEnum):

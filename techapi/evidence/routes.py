@@ -25,6 +25,7 @@ from techapi.evidence.schemas import (
     WorkTimesSchema,
 )
 from techapi.evidence.summary import evidence_for
+from techapi.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from techapi.jobs import readiness
 from techapi.jobs import services as jobs
 from techapi.jobs.models import Job
@@ -39,7 +40,8 @@ def _record(rec: TimeRecord | None) -> dict[str, Any] | None:
     device = None
     if rec.device_at is not None and rec.device_offset_minutes is not None:
         device = rec.device_at.astimezone(timezone(timedelta(minutes=rec.device_offset_minutes))).isoformat()
-    return {"at": rec.at, "deviceAt": device, "receivedAt": rec.received_at, "source": rec.source}
+    return {"at": rec.at, "deviceAt": device, "receivedAt": rec.received_at, "source": rec.source,
+            "version": rec.version}
 
 
 def _times(job: Job, work: times.WorkTimes) -> dict[str, Any]:
@@ -62,7 +64,8 @@ def _doc(doc: Document) -> dict[str, Any]:
 def _record_time(kind: TimeKind, body: dict[str, Any], service_job_id: str) -> dict[str, Any]:
     session, user = get_session(), current_user()
     job = job_to_act_on(session, user, service_job_id)
-    work = times.record_time(session, job, user, kind, body.get("at"), deps().clock.now())
+    given = times.TimeInput(device_at=body.get("at"), version=body.get("version"))
+    work = times.record_time(session, job, user, kind, given, deps().clock.now())
     return _times(job, work)
 
 
@@ -76,6 +79,7 @@ class Start(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such job, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="The job is no longer open")
     @blp.doc(security=SECURITY)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any], serviceJobId: str) -> dict[str, Any]:
         """Record when the work started (again with the same time: no change)"""
         return _record_time(TimeKind.START, body, serviceJobId)
@@ -91,6 +95,7 @@ class Finish(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such job, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="Not started, or the job is no longer open")
     @blp.doc(security=SECURITY)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any], serviceJobId: str) -> dict[str, Any]:
         """Record when the work finished"""
         return _record_time(TimeKind.FINISH, body, serviceJobId)
@@ -135,6 +140,7 @@ class Documents(MethodView):
     @blp.alt_response(413, schema=ErrorSchema, description="Body over TECHAPI_MAX_UPLOAD_MB, or a PDF over 5 MiB")
     @blp.alt_response(415, schema=ErrorSchema, description="Not JPEG, PNG, HEIC/HEIF, TIFF, GIF or PDF")
     @blp.doc(security=SECURITY)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, form: dict[str, Any], files: dict[str, Any], serviceJobId: str) -> Response:
         """Add a photo or POA document (multipart: file, kind, poaType)"""
         session, user = get_session(), current_user()
@@ -166,6 +172,7 @@ class DocumentById(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="No such job or document, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="The job is no longer open")
     @blp.doc(security=SECURITY)
+    @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def delete(self, serviceJobId: str, documentId: str) -> None:
         """Remove a document before the job is closed"""
         session, user = get_session(), current_user()

@@ -11,13 +11,17 @@ class TimeInputSchema(Schema):
     at = fields.AwareDateTime(
         metadata={"description": "When it happened, ISO 8601 with a UTC offset; absent = now (server time). "
                                  "Send it on every retry so a retry is idempotent."})
+    version = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "To change a recorded time: the version you are replacing (409 otherwise)"})
 
 
 class TimeRecordSchema(Schema):
     at = fields.DateTime(required=True, metadata={"description": "The recorded time, UTC"})
     deviceAt = fields.String(allow_none=True, metadata={"description": "As the device sent it, with its offset"})
     receivedAt = fields.DateTime(required=True, metadata={"description": "When the server received it"})
-    source = fields.String(required=True)
+    source = fields.String(required=True, metadata={"enum": ["api", "field_app", "offline"]})
+    version = fields.Integer(required=True)
 
 
 class WorkTimesSchema(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from techapi import audit
@@ -56,32 +57,66 @@ def check_time(kind: TimeKind, at: datetime, now: datetime, job: Job, other: Tim
                               errors={"json": {"at": ["after the finish"]}})
 
 
+@dataclass(frozen=True)
+class TimeInput:
+    """What a client sends: the device's time, and the version it changes (if any)."""
+
+    device_at: datetime | None = None
+    version: int | None = None
+    # Set when the server corrected a wrong device clock (offline replay).
+    corrected_at: datetime | None = None
+    clock_skew_seconds: float | None = None
+
+
+def lock_job(session: Session, job: Job) -> None:
+    """Serialise writers of one job's evidence: a row lock on PostgreSQL (SQLite's
+    BEGIN IMMEDIATE already serialises every writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Job.service_job_id).where(Job.service_job_id == job.service_job_id)
+                        .with_for_update())
+
+
 def record_time(
-    session: Session, job: Job, user: User, kind: TimeKind, device_at: datetime | None, now: datetime,
-    source: str = "api",
+    session: Session, job: Job, user: User, kind: TimeKind, given: TimeInput, now: datetime,
+    source: str = "api", commit: bool = True,
 ) -> WorkTimes:
-    """Record or change a time. The same time again changes nothing (idempotent);
-    a different one replaces it, and the change is audited."""
+    """Record or change a time. The same time again changes nothing (idempotent).
+    Changing a recorded time needs the version the caller saw: two writers racing
+    with different values end with one winner and a 409 for the other."""
+    lock_job(session, job)
     require_open(session, job)
-    at = as_utc(device_at) if device_at is not None else now
+    device_at = given.device_at
+    at = as_utc(given.corrected_at or device_at or now)
     existing = session.get(TimeRecord, (job.service_job_id, kind))
     if existing is not None and existing.at == at:
         return times_of(session, job.service_job_id)
+    if existing is not None and given.version != existing.version:
+        raise ConflictError(
+            f"{kind.capitalize()} is already recorded as {existing.at.isoformat()} (version {existing.version}); "
+            "to change it, send that version",
+            errors={"json": {"version": [f"current version is {existing.version}"]}})
     other_kind = TimeKind.FINISH if kind == TimeKind.START else TimeKind.START
     other = session.get(TimeRecord, (job.service_job_id, other_kind))
     check_time(kind, at, now, job, other)
     offset = device_at.utcoffset() if device_at is not None else None
     values = dict(at=at, device_at=device_at, received_at=now, recorded_by=user.id, source=source,
                   device_offset_minutes=int(offset.total_seconds() // 60) if offset is not None else None)
+    details: dict = {"at": at.isoformat()}
+    if given.corrected_at is not None:
+        details.update(clockCorrected=True, deviceAt=device_at.isoformat() if device_at else None,
+                       clockSkewSeconds=round(given.clock_skew_seconds or 0.0, 1))
     if existing is None:
-        session.add(TimeRecord(service_job_id=job.service_job_id, kind=kind, **values))
-        action, details = f"{kind}.recorded", {"at": at.isoformat()}
+        session.add(TimeRecord(service_job_id=job.service_job_id, kind=kind, version=1, **values))
+        action = f"{kind}.recorded"
     else:
-        details = {"from": existing.at.isoformat(), "to": at.isoformat()}
+        details["from"] = existing.at.isoformat()
         for key, value in values.items():
             setattr(existing, key, value)
+        existing.version += 1
         action = f"{kind}.changed"
     audit.record(session, job.service_job_id, action, now, user.username, actor_user_id=user.id,
                  source=source, device_at=device_at, details=details)
-    session.commit()
+    session.flush()
+    if commit:
+        session.commit()
     return times_of(session, job.service_job_id)

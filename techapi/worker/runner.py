@@ -13,6 +13,7 @@ from flask import Flask
 
 from techapi.clock import local_today
 from techapi.context import Deps
+from techapi.idempotency import purge_expired
 from techapi.jobs.sync import SyncResult, sync_day
 from techapi.spapi.errors import SpApiError
 from techapi.worker import queue
@@ -27,8 +28,11 @@ def handlers() -> dict[str, Handler]:
     from techapi.closures.services import CANCEL_TASK, CLOSE_TASK
     from techapi.evidence.documents import UPLOAD_TASK
     from techapi.evidence.tasks import upload_document
+    from techapi.webhooks.processing import process_event
+    from techapi.webhooks.routes import TASK as WEBHOOK_TASK
 
-    return {UPLOAD_TASK: upload_document, CLOSE_TASK: close_job, CANCEL_TASK: cancel_job}
+    return {UPLOAD_TASK: upload_document, CLOSE_TASK: close_job, CANCEL_TASK: cancel_job,
+            WEBHOOK_TASK: process_event}
 
 
 def sync_today(deps: Deps) -> SyncResult:
@@ -82,6 +86,7 @@ class Worker:
             return True
         self._next_sync = time.monotonic() + self.deps.settings.sync_interval_seconds
         try:
+            purge_expired(self.deps.db, self.deps.clock.now())
             sync_today(self.deps)
             return True
         except SpApiError as exc:

@@ -21,8 +21,9 @@ def tech(auth, job_id):
     return auth.headers("tech")
 
 
-def post(client, headers, job_id, action, at=None):
-    return client.post(f"/v1/jobs/{job_id}/{action}", json={} if at is None else {"at": at}, headers=headers)
+def post(client, headers, job_id, action, at=None, version=None):
+    body = {k: v for k, v in (("at", at), ("version", version)) if v is not None}
+    return client.post(f"/v1/jobs/{job_id}/{action}", json=body, headers=headers)
 
 
 def audit_actions(deps, job_id):
@@ -57,14 +58,18 @@ def test_the_same_time_again_changes_nothing(client, tech, job_id, deps):
     assert audit_actions(deps, job_id) == ["start.recorded"]
 
 
-def test_changing_a_time_is_allowed_and_audited(client, tech, job_id, deps):
-    post(client, tech, job_id, "start", "2026-06-15T12:35:00Z")
-    changed = post(client, tech, job_id, "start", "2026-06-15T12:40:00Z").get_json()
-    assert changed["start"]["at"] == "2026-06-15T12:40:00+00:00"
+def test_changing_a_time_is_allowed_with_its_version_and_audited(client, tech, job_id, deps):
+    first = post(client, tech, job_id, "start", "2026-06-15T12:35:00Z").get_json()
+    assert first["start"]["version"] == 1
+    blind = post(client, tech, job_id, "start", "2026-06-15T12:40:00Z")
+    assert blind.status_code == 409 and "send that version" in blind.get_json()["message"]
+    changed = post(client, tech, job_id, "start", "2026-06-15T12:40:00Z", version=1).get_json()
+    assert changed["start"]["at"] == "2026-06-15T12:40:00+00:00" and changed["start"]["version"] == 2
+    assert post(client, tech, job_id, "start", "2026-06-15T12:45:00Z", version=1).status_code == 409
     assert audit_actions(deps, job_id) == ["start.recorded", "start.changed"]
     with deps.db.session() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "start.changed")).one()
-        assert event.details == {"from": "2026-06-15T12:35:00+00:00", "to": "2026-06-15T12:40:00+00:00"}
+        assert event.details == {"from": "2026-06-15T12:35:00+00:00", "at": "2026-06-15T12:40:00+00:00"}
         assert event.actor == "tech" and event.source == "api"
 
 
@@ -86,7 +91,7 @@ def test_finish_before_start_and_start_after_finish_are_refused(client, tech, jo
     early = post(client, tech, job_id, "finish", "2026-06-15T12:00:00Z")
     assert early.status_code == 422 and "before the start" in early.get_json()["message"]
     post(client, tech, job_id, "finish", "2026-06-15T14:00:00Z")
-    late = post(client, tech, job_id, "start", "2026-06-15T14:30:00Z")
+    late = post(client, tech, job_id, "start", "2026-06-15T14:30:00Z", version=1)
     assert late.status_code == 422 and "after the finish" in late.get_json()["message"]
 
 

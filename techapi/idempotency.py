@@ -1,0 +1,141 @@
+"""Idempotency-Key for the phone's POST/PUT/PATCH/DELETE (IETF httpapi draft).
+
+The first response to a key is stored per (user, key) for 24 hours and replayed
+byte for byte on a retry; the same key with a different request is 422; a retry
+while the first is still running is 409. 5xx responses are not stored, so the
+request can be tried again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import Request, Response
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from techapi.db import Base, Database, UTCDateTime
+from techapi.errors import ConflictError, DomainError, ValidationError
+
+RETENTION = timedelta(hours=24)
+HEADER = "Idempotency-Key"
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PARAMETER = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "Makes a retry safe: the first response to this key is stored for 24 hours and "
+                   "replayed for a retry with the same request; the same key with another request is 422, "
+                   "a retry while the first is still running is 409.",
+}
+
+
+class BadKey(DomainError):
+    status = 400
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request runs
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def parse_key(raw: str) -> str:
+    key = raw.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':  # a structured-header string
+        key = key[1:-1]
+    if not 1 <= len(key) <= 255 or not key.isprintable() or not key.isascii():
+        raise BadKey(f"{HEADER} must be 1 to 255 printable ASCII characters",
+                     errors={"headers": {HEADER: ["1 to 255 printable ASCII characters"]}})
+    return key
+
+
+def fingerprint(request: Request) -> str:
+    """The request's identity: method, path, query and body (files by content)."""
+    digest = hashlib.sha256(f"{request.method} {request.path}?{request.query_string.decode()}".encode())
+    if request.mimetype == "multipart/form-data":
+        for name, value in sorted(request.form.items(multi=True)):
+            digest.update(f"\0form\0{name}\0{value}".encode())
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            digest.update(f"\0file\0{name}\0{upload.filename}\0".encode())
+            for chunk in iter(lambda u=upload: u.stream.read(1024 * 1024), b""):
+                digest.update(chunk)
+            upload.stream.seek(0)
+    else:
+        digest.update(b"\0body\0" + request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _claim(db: Database, user_id: int, key: str, print_: str, now: datetime) -> IdempotencyRecord | None:
+    """Insert the key as in progress; return the earlier record when there is one."""
+    with db.session() as session:
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
+                                                        IdempotencyRecord.key == key,
+                                                        IdempotencyRecord.expires_at < now))
+        session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=print_, created_at=now,
+                                      expires_at=now + RETENTION))
+        try:
+            session.commit()
+            return None
+        except IntegrityError:
+            session.rollback()
+        earlier = session.get(IdempotencyRecord, (user_id, key))
+        if earlier is not None:
+            session.expunge(earlier)
+        return earlier
+
+
+def _store(db: Database, user_id: int, key: str, response: Response) -> None:
+    with db.session() as session:
+        record = session.get(IdempotencyRecord, (user_id, key))
+        if record is None:
+            return
+        if response.status_code >= 500:
+            session.delete(record)  # a server failure is not an answer: let the client retry
+        else:
+            record.status_code = response.status_code
+            record.content_type = response.content_type
+            record.body = response.get_data()
+        session.commit()
+
+
+def run_idempotent(db: Database, request: Request, user_id: int, now: datetime,
+                   handle: Callable[[], Response]) -> Response:
+    """Run `handle` once per (user, key); replay its stored response afterwards."""
+    key = parse_key(request.headers[HEADER])
+    print_ = fingerprint(request)
+    earlier = _claim(db, user_id, key, print_, now)
+    if earlier is not None:
+        if earlier.fingerprint != print_:
+            raise ValidationError(f"This {HEADER} was used for a different request")
+        if earlier.status_code is None:
+            raise ConflictError(f"A request with this {HEADER} is still being processed; retry later")
+        replay = Response(earlier.body, status=earlier.status_code, content_type=earlier.content_type)
+        replay.headers["Idempotent-Replayed"] = "true"
+        return replay
+    try:
+        response = handle()
+    except BaseException:
+        _store(db, user_id, key, Response(status=500))
+        raise
+    _store(db, user_id, key, response)
+    return response
+
+
+def purge_expired(db: Database, now: datetime) -> int:
+    with db.session() as session:
+        result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < now))
+        session.commit()
+        return result.rowcount or 0
+

@@ -1,0 +1,1 @@
+"""Actions the phone recorded offline, replayed in a batch."""

@@ -1,0 +1,1 @@
+"""Callbacks from the third-party field app (Standard Webhooks)."""

@@ -1,0 +1,62 @@
+"""Standard Webhooks signature verification: pure, on the raw bytes, before parsing."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+
+TOLERANCE_SECONDS = 300
+PREFIX = "whsec_"
+
+
+class WebhookRejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def decode_secret(value: str) -> bytes:
+    """`whsec_<base64>` to the HMAC key; ValueError when malformed."""
+    if not value.startswith(PREFIX):
+        raise ValueError("must start with whsec_")
+    try:
+        key = base64.b64decode(value[len(PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("is not whsec_ followed by base64") from None
+    if len(key) < 16:
+        raise ValueError("key must be at least 16 bytes")
+    return key
+
+
+def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+def verify(headers: Mapping[str, str], body: bytes, keys: Sequence[bytes], now: int,
+           tolerance: int = TOLERANCE_SECONDS) -> tuple[str, int]:
+    """Return (webhook id, timestamp) or raise WebhookRejected (400 malformed, 401 not authentic)."""
+    webhook_id = headers.get("webhook-id", "")
+    raw_ts = headers.get("webhook-timestamp", "")
+    header = headers.get("webhook-signature", "")
+    if not webhook_id or not raw_ts or not header:
+        raise WebhookRejected(400, "webhook-id, webhook-timestamp and webhook-signature headers are required")
+    if len(webhook_id) > 255 or not webhook_id.isascii() or not webhook_id.isprintable() or "." in webhook_id:
+        raise WebhookRejected(400, "webhook-id is malformed")
+    if not raw_ts.isdigit() or len(raw_ts) > 12:
+        raise WebhookRejected(400, "webhook-timestamp must be Unix seconds")
+    timestamp = int(raw_ts)
+    if abs(now - timestamp) > tolerance:
+        raise WebhookRejected(401, "webhook-timestamp is more than 5 minutes away from the server's clock")
+    if not keys:
+        raise WebhookRejected(401, "no webhook secret is configured; nothing can be verified")
+    expected = [sign(key, webhook_id, timestamp, body).encode() for key in keys]
+    for candidate in header.split(" "):
+        if candidate.startswith("v1,"):
+            given = candidate.encode()
+            if any(hmac.compare_digest(given, e) for e in expected):
+                return webhook_id, timestamp
+    raise WebhookRejected(401, "no valid webhook signature")
