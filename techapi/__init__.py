@@ -14,8 +14,10 @@ from techapi.context import Deps
 from techapi.db import Database
 from techapi.errors import ErrorSchema, register_error_handlers
 from techapi.logs import configure_logging
+from techapi.observability import SpApiMetrics
+from techapi.observability import init_app as init_observability
 from techapi.spapi.client import SpApiClient
-from techapi.spapi.factory import build_client, build_upload_http
+from techapi.spapi.factory import build_client, build_limiter, build_upload_http
 from techapi.spapi.sandbox import Sandbox
 from techapi.storage import BlobStore, open_store
 
@@ -68,7 +70,8 @@ def create_app(
     if settings.sandbox and sandbox is None and spapi is None:
         sandbox = Sandbox.demo(local_today(clock, settings.timezone), settings.timezone,
                                settings.marketplace_id)
-    spapi = spapi or build_client(settings, sandbox)
+    spapi = spapi or build_client(settings, sandbox, limiter=build_limiter(settings, db.engine),
+                                  observer=SpApiMetrics())
     upload_http, allowed_hosts = build_upload_http(settings, sandbox)
     app.extensions["techapi"] = Deps(
         settings=settings,
@@ -110,6 +113,12 @@ def create_app(
     for blueprint in (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, offline_blp, webhooks_blp):
         api.register_blueprint(blueprint)
     app.before_request(limit_upload_size)
+    init_observability(app)
+    if settings.proxy_fix_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_fix_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.extensions["techapi.api"] = api
     register_error_handlers(app)
     return app

@@ -60,6 +60,11 @@ def serve(host: str, port: int) -> None:
             deps.db.check_schema()
         except SchemaOutdated as exc:
             raise click.ClickException(str(exc)) from None
+    from techapi.checks import cheap
+
+    problems = [c for c in cheap(deps) if not c.ok]
+    if problems:
+        raise click.ClickException("; ".join(f"{c.name}: {c.message}" for c in problems))
     if deps.settings.secret_key_generated and not deps.settings.sandbox:
         log.warning("TECHAPI_SECRET_KEY is not set; using a random key for this process")
     worker = Worker(app)
@@ -86,11 +91,22 @@ def serve(host: str, port: int) -> None:
 @click.option("--once", is_flag=True, help="Do one round of work and exit (non-zero if it failed).")
 @click.option("--drain", is_flag=True,
               help="Run queued tasks until none is left (waiting out back-offs); exit 1 if any failed for good.")
-def worker(once: bool, drain: bool) -> None:
-    """Run background work: queued tasks (document uploads) and the scheduled job sync."""
+@click.option("--metrics-port", type=int, default=None, envvar="TECHAPI_WORKER_METRICS_PORT",
+              help="Serve this worker's Prometheus metrics on this port.")
+def worker(once: bool, drain: bool, metrics_port: int | None) -> None:
+    """Run background work: queued tasks (uploads, closures, cancellations, webhooks) and the job sync."""
+    from techapi.checks import cheap
     from techapi.worker.runner import Worker
 
-    runner = Worker(_app())
+    app = _app()
+    problems = [c for c in cheap(_deps(app)) if not c.ok]
+    if problems:
+        raise click.ClickException("; ".join(f"{c.name}: {c.message}" for c in problems))
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="0.0.0.0")
+    runner = Worker(app)
 
     def stop(*_: object) -> None:
         runner.stop.set()
@@ -240,6 +256,29 @@ def sandbox(host: str, port: int, bulk_jobs: int, error_rate: float, error_after
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with server:
         stop.wait()
+
+
+@main.command("check-config")
+def check_config() -> None:
+    """Check the environment: database, migrations, blob store, LWA credentials, upload allow-list."""
+    from techapi.checks import full
+
+    deps = _deps(_app(require_current_schema=False))
+    results = full(deps)
+    for check in results:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.message}")
+    if not all(c.ok for c in results):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--stuck-minutes", default=30, show_default=True, help="Closures queued longer than this are stuck.")
+def status(stuck_minutes: int) -> None:
+    """Print the task queue and the closures that need an operator."""
+    from techapi.ops import status_report
+
+    deps = _deps(_app())
+    click.echo(status_report(deps, stuck_minutes))
 
 
 @main.command("config")

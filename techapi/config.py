@@ -85,6 +85,9 @@ class Settings:
     require_approval: bool = True
     # Standard Webhooks secrets (whsec_...): the current one and, while rotating, the previous one.
     webhook_secrets: tuple[Secret, ...] = ()
+    redis_url: str | None = None  # shared SP-API rate limits across processes
+    log_format: str = "json"
+    proxy_fix_hops: int = 0  # proxies in front whose X-Forwarded-* headers are trusted
     task_lease_seconds: int = 300
     task_backoff_seconds: float = 5.0
     # argon2id cost; tests lower it, production keeps the library's defaults.
@@ -238,6 +241,20 @@ def check_webhook_secrets(env: Mapping[str, str]) -> tuple[Secret, ...]:
     return tuple(out)
 
 
+def check_redis_url(value: str) -> str | None:
+    if not value:
+        return None
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("TECHAPI_REDIS_URL: expected redis://host:port/db or rediss://...")
+    return value
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def check_storage_url(name: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme == "file" and parts.path.startswith("/"):
@@ -322,6 +339,10 @@ def load_settings(
         min_photos=_int(env, "TECHAPI_MIN_PHOTOS", 0, minimum=0),
         require_approval=_bool(env, "TECHAPI_REQUIRE_APPROVAL", True),
         webhook_secrets=check_webhook_secrets(env),
+        redis_url=check_redis_url(env.get("TECHAPI_REDIS_URL", "").strip()),
+        log_format=check_choice("TECHAPI_LOG_FORMAT", env.get("TECHAPI_LOG_FORMAT", "").strip() or "json",
+                                ("json", "text")),
+        proxy_fix_hops=_int(env, "TECHAPI_PROXY_FIX_HOPS", 0, minimum=0),
         task_lease_seconds=_int(env, "TECHAPI_TASK_LEASE_SECONDS", 300, minimum=1),
         task_backoff_seconds=_float(env, "TECHAPI_TASK_BACKOFF_SECONDS", 5.0),
         secret_key_generated=not raw_key,

@@ -6,6 +6,7 @@ import logging
 import re
 
 from techapi.config import Settings
+from techapi.observability import JsonFormatter
 
 _configured = False
 # Bearer tokens, LWA access/refresh tokens and client secrets in free text.
@@ -46,14 +47,16 @@ def configure_logging(settings: Settings) -> None:
     secrets = [settings.lwa_client_secret.reveal(), settings.lwa_refresh_token.reveal(),
                settings.secret_key.reveal(), *(s.reveal() for s in settings.webhook_secrets)]
     if not _configured:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+        root.addHandler(logging.StreamHandler())
         _configured = True
     for handler in root.handlers:
+        if isinstance(handler, logging.StreamHandler) and type(handler) is logging.StreamHandler:
+            handler.setFormatter(JsonFormatter() if settings.log_format == "json"
+                                 else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.filters = [f for f in handler.filters if not isinstance(f, RedactingFilter)]
         handler.addFilter(RedactingFilter(secrets))
     root.setLevel(settings.log_level)
     # httpx logs every request URL at INFO; keep it to warnings.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # our own access log replaces it

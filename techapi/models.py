@@ -6,6 +6,7 @@ from techapi.closures.models import Cancellation, Closure
 from techapi.evidence.models import Document, TimeRecord
 from techapi.idempotency import IdempotencyRecord
 from techapi.jobs.models import Job, JobTechnician, SyncCursor, SyncedDay
+from techapi.spapi.shared_limits import RateBucket
 from techapi.webhooks.models import WebhookEvent
 from techapi.worker.queue import Task
 
@@ -22,6 +23,7 @@ __all__ = [
     "Job",
     "JobTechnician",
     "LoginFailure",
+    "RateBucket",
     "Role",
     "SyncCursor",
     "SyncedDay",

@@ -36,6 +36,9 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)
 # A fixed "now": Monday 15 June 2026, 15:00 UTC.
 NOW = datetime(2026, 6, 15, 15, 0, tzinfo=UTC)
 TEST_DATABASE_URL = os.environ.get("TECHAPI_TEST_DATABASE_URL", "").strip()
+# "s3": every app in the suite keeps its blobs on moto's S3 server on loopback.
+TEST_STORAGE = os.environ.get("TECHAPI_TEST_STORAGE", "file").strip()
+S3_BUCKET = "techapi-test"
 PASSWORD = "correct horse battery"
 
 
@@ -92,15 +95,51 @@ def clean_database(database_url: str) -> str:
     return database_url
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server, over real HTTP on loopback."""
+    from moto.server import ThreadedMotoServer
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(key, value)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    import boto3
+
+    boto3.client("s3", endpoint_url=url).create_bucket(Bucket=S3_BUCKET)
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def storage_env(request, tmp_path) -> dict[str, str]:
+    """TECHAPI_STORAGE_URL for this test: a fresh S3 prefix in S3 runs, else files under tmp_path."""
+    if TEST_STORAGE == "s3":
+        endpoint = request.getfixturevalue("s3_endpoint")
+        return {"TECHAPI_STORAGE_URL": f"s3://{S3_BUCKET}/{uuid.uuid4().hex}", "TECHAPI_S3_ENDPOINT_URL": endpoint}
+    return {"TECHAPI_STORAGE_URL": f"file://{tmp_path}/blobs"}
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(NOW)
 
 
 @pytest.fixture
-def settings(tmp_path, clean_database: str) -> Settings:
+def settings(tmp_path, clean_database: str, storage_env: dict[str, str]) -> Settings:
     base = load_settings(
-        environ={"TECHAPI_DATABASE_URL": clean_database, "TECHAPI_INSTANCE_PATH": str(tmp_path)}
+        environ={"TECHAPI_DATABASE_URL": clean_database, "TECHAPI_INSTANCE_PATH": str(tmp_path), **storage_env}
     )
     # argon2 at its cheapest: the tests are about behaviour, not cost.
     return base.with_overrides(argon2_time_cost=1, argon2_memory_kib=1024)

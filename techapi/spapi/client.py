@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -89,6 +89,23 @@ def _path(value: str) -> str:
     return quote(value, safe="")
 
 
+class Observer(Protocol):
+    def call(self, operation: str, status: int | None) -> None: ...
+    def retry(self, operation: str, reason: str) -> None: ...
+    def waited(self, operation: str, seconds: float) -> None: ...
+
+
+class _Quiet:
+    def call(self, operation: str, status: int | None) -> None:
+        pass
+
+    def retry(self, operation: str, reason: str) -> None:
+        pass
+
+    def waited(self, operation: str, seconds: float) -> None:
+        pass
+
+
 class SpApiClient:
     def __init__(
         self,
@@ -100,6 +117,7 @@ class SpApiClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.marketplace_id = marketplace_id
@@ -109,6 +127,7 @@ class SpApiClient:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self.observer: Observer = observer or _Quiet()
 
     # Operations -------------------------------------------------------------
 
@@ -247,7 +266,7 @@ class SpApiClient:
         while True:
             token = self.tokens.get()
             # Last thing before sending, so the wait is not spent on the LWA call.
-            self.limiter.acquire(operation)
+            self.observer.waited(operation, self.limiter.acquire(operation))
             try:
                 response = self.http.request(
                     method,
@@ -264,17 +283,20 @@ class SpApiClient:
                 # Timeouts and refused connections: the request may or may not
                 # have arrived; every operation here is safe to repeat (the
                 # closure worker checks job state after an ambiguous completion).
+                self.observer.call(operation, None)
                 attempt += 1
                 if attempt >= self.retry.max_attempts:
                     raise SpApiTransportError(
                         operation, None, message=f"{type(exc).__name__} after {attempt} attempts"
                     ) from None
                 log.warning("spapi %s transport error %s, retrying", operation, type(exc).__name__)
+                self.observer.retry(operation, type(exc).__name__)
                 self._sleep(self.retry.delay(attempt - 1, self._rng))
                 continue
 
             self._observe_rate_header(operation, response)
             status = response.status_code
+            self.observer.call(operation, status)
             if status < 300:
                 data = self._json(response)
                 return data if isinstance(data, dict) else {}
@@ -293,6 +315,7 @@ class SpApiClient:
                 attempt += 1
                 if attempt < self.retry.max_attempts:
                     log.warning("spapi %s answered %s, retrying (attempt %s)", operation, status, attempt)
+                    self.observer.retry(operation, str(status))
                     self._sleep(self.retry.delay(attempt - 1, self._rng))
                     continue
             raise error_for_status(status)(operation, status, errors, request_id)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy.engine import Engine
 
 from techapi.config import Secret, Settings
-from techapi.spapi.client import RetryPolicy, SpApiClient
+from techapi.spapi.client import Observer, RetryPolicy, SpApiClient
 from techapi.spapi.lwa import LwaCredentials, LwaTokenProvider
 from techapi.spapi.ratelimit import LocalRateLimiter, RateLimiter
 from techapi.spapi.sandbox import (
@@ -14,15 +15,31 @@ from techapi.spapi.sandbox import (
     SANDBOX_REFRESH_TOKEN,
     Sandbox,
 )
+from techapi.spapi.shared_limits import PostgresRateLimiter, RedisRateLimiter, account_key
 
 # Host name of the in-process sandbox; never resolved, requests go through WSGI.
 SANDBOX_BASE_URL = "http://sandbox.techapi.internal"
+
+
+def build_limiter(settings: Settings, engine: Engine) -> RateLimiter:
+    """Buckets shared by every process of the account: Redis, else PostgreSQL; one
+    process on SQLite (or the in-process sandbox) keeps them in memory."""
+    if settings.sandbox:
+        return LocalRateLimiter()
+    account = account_key(settings.spapi_endpoint, settings.lwa_client_id, settings.lwa_refresh_token.reveal(),
+                          settings.marketplace_id)
+    if settings.redis_url:
+        return RedisRateLimiter(settings.redis_url, account)
+    if engine.dialect.name == "postgresql":
+        return PostgresRateLimiter(engine, account)
+    return LocalRateLimiter()
 
 
 def build_client(
     settings: Settings,
     sandbox: Sandbox | None = None,
     limiter: RateLimiter | None = None,
+    observer: Observer | None = None,
 ) -> SpApiClient:
     timeout = httpx.Timeout(
         connect=settings.spapi_connect_timeout,
@@ -59,6 +76,7 @@ def build_client(
         http=http,
         limiter=limiter or LocalRateLimiter(),
         retry=RetryPolicy(max_attempts=settings.spapi_max_attempts),
+        observer=observer,
     )
 
 

@@ -51,11 +51,11 @@ def environment(tmp_path, database_url, sandbox_url, **extra) -> dict[str, str]:
 class World:
     """techapi (real mode, real clock) + the sandbox over HTTP + N bulk jobs."""
 
-    def __init__(self, tmp_path, database_url, server, jobs: int, **extra: str) -> None:
+    def __init__(self, tmp_path, database_url, server, jobs: int, storage: dict[str, str], **extra: str) -> None:
         self.server, self.sandbox = server, server.sandbox
         self.job_ids = seed_bulk(self.sandbox.state, jobs, NOW.date(), "UTC", "ATVPDKIKX0DER",
                                  technician_id=TECH, store_id=STORE)
-        self.env = environment(tmp_path, database_url, server.url, **extra)
+        self.env = environment(tmp_path, database_url, server.url, **storage, **extra)
         settings = load_settings(environ=self.env).with_overrides(argon2_time_cost=1, argon2_memory_kib=1024)
         self.app = create_app(settings, clock=SystemClock())
         self.deps = self.app.extensions["techapi"]
@@ -89,8 +89,11 @@ class World:
     def completions(self) -> list[int]:
         return [self.sandbox.state.jobs[j].completions for j in self.job_ids]
 
+    def process_env(self) -> dict[str, str]:
+        return {**{k: v for k, v in os.environ.items() if not k.startswith("TECHAPI_")}, **self.env}
+
     def run_cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("TECHAPI_")}, **self.env}
+        env = self.process_env()
         return subprocess.run([sys.executable, "-m", "techapi", *args], env=env, cwd=ROOT, capture_output=True,
                               text=True, timeout=timeout)
 
@@ -99,11 +102,11 @@ class World:
 
 
 @pytest.fixture
-def make_world(tmp_path, clean_database, http_sandbox):
+def make_world(tmp_path, clean_database, http_sandbox, storage_env):
     made: list[World] = []
 
     def make(jobs: int, **extra: str) -> World:
-        world = World(tmp_path, clean_database, http_sandbox, jobs, **extra)
+        world = World(tmp_path, clean_database, http_sandbox, jobs, storage_env, **extra)
         made.append(world)
         return world
 
@@ -148,7 +151,7 @@ def test_killing_the_worker_at_random_points_changes_nothing_in_the_result(make_
     world = make_world(12, TECHAPI_TASK_LEASE_SECONDS="2")
     world.approve_all()
     world.sandbox.set_faults(Faults(latency_seconds=0.05))  # spread the work out a little
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TECHAPI_")}, **world.env}
+    env = world.process_env()
     rng = random.Random(5)
     kills = 0
     for _ in range(6):

@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import io
-import socket
 
 import boto3
 import pytest
 
 from techapi.storage import BlobNotFound, LocalBlobStore, S3BlobStore, open_store
 from tests import media
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+from tests.conftest import free_port
 
 
 @pytest.fixture
-def s3_store(s3_endpoint, monkeypatch, request):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    bucket = f"techapi-{request.node.name[:20].lower().replace('_', '-')}-{free_port()}"
+def s3_store(s3_endpoint, request):
+    bucket = f"techapi-{request.node.name[:20].lower().replace('_', '-').strip('-')}-{free_port()}"
     boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=bucket)
     return open_store(f"s3://{bucket}/evidence", s3_endpoint)
 

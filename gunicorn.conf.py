@@ -1,0 +1,38 @@
+"""gunicorn settings for techapi's web processes (`gunicorn -c gunicorn.conf.py app:app`).
+
+Sized for a mobile API: threads for requests that wait on the database, long
+timeouts for uploads over one bar of signal, graceful shutdown for deploys, and
+only the load balancer's X-Forwarded-* headers trusted.
+"""
+
+import multiprocessing
+import os
+import tempfile
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# Processes: WEB_CONCURRENCY, else two per core. Threads per process: WEB_THREADS (default 4).
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("WEB_THREADS", "4"))
+# A 25 MB photo at 200 kbit/s takes about 17 minutes; the body is spooled by
+# gunicorn's worker thread, so the timeout guards hung workers, not slow clients.
+timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
+graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
+# Recycle processes now and then so a slow leak cannot grow forever.
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("WEB_MAX_REQUESTS_JITTER", "200"))
+# Only these addresses may set X-Forwarded-* (comma-separated; the load balancer).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = None  # techapi logs every request itself, as JSON with its request ID
+errorlog = "-"
+loglevel = os.environ.get("TECHAPI_LOG_LEVEL", "info").lower()
+
+# One Prometheus registry across the worker processes.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="techapi-metrics-"))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
