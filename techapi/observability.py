@@ -72,7 +72,7 @@ class JsonFormatter(logging.Formatter):
                     entry["job_id"] = g.job_id
         except RuntimeError:  # outside a request
             pass
-        for key in ("request_id", "job_id", "task", "method", "route", "status", "duration_ms"):
+        for key in ("request_id", "user_id", "job_id", "task", "method", "route", "status", "duration_ms"):
             value = getattr(record, key, None)
             if value is not None:
                 entry[key] = value
@@ -97,9 +97,11 @@ def _after(response: Response) -> Response:
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     HTTP_LATENCY.labels(route, request.method, str(response.status_code)).observe(elapsed)
     if route not in ("/healthz", "/readyz", "/metrics"):
+        user = g.get("user")
         log.info("%s %s %s", request.method, route, response.status_code,
                  extra={"method": request.method, "route": route, "status": response.status_code,
-                        "duration_ms": round(elapsed * 1000, 1)})
+                        "duration_ms": round(elapsed * 1000, 1), "request_id": g.get("request_id"),
+                        "user_id": user.id if user is not None else None, "job_id": g.get("job_id")})
     return response
 
 

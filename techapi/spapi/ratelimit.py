@@ -29,6 +29,12 @@ class RateLimiter(Protocol):
         ...
 
 
+def cushion_tokens(cushion: float, rate: float, burst: int) -> float:
+    """The cushion in tokens; never more than half the burst, so a small bucket
+    still lets its first calls through at once."""
+    return min(cushion * rate, burst / 2)
+
+
 class TokenBucket:
     def __init__(
         self,
@@ -66,7 +72,7 @@ class TokenBucket:
             now = self._monotonic()
             self._refill(now)
             self._tokens -= 1
-            edge = self.cushion * self.rate
+            edge = cushion_tokens(self.cushion, self.rate, self.burst)
             return 0.0 if self._tokens >= edge else (edge - self._tokens) / self.rate
 
     def try_take(self) -> bool:
@@ -95,8 +101,11 @@ class TokenBucket:
             self.rate = rate
 
 
-# Seconds of margin at the edge of a bucket; see TokenBucket.reserve.
-DEFAULT_CUSHION = 0.05
+# Seconds of margin at the edge of a bucket; see TokenBucket.reserve. It covers
+# the jitter between taking a token and SP-API counting the request (network,
+# a busy host, several processes sharing one bucket); it delays the schedule
+# once by this much and never lowers the rate.
+DEFAULT_CUSHION = 0.25
 
 
 class LocalRateLimiter:
@@ -115,6 +124,12 @@ class LocalRateLimiter:
         self._sleep = sleep
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
+
+    def set_plan(self, operation: str, plan: UsagePlan) -> None:
+        """A different plan for one operation (an account with a raised usage plan)."""
+        with self._lock:
+            self._plans[operation] = plan
+            self._buckets.pop(operation, None)
 
     def bucket(self, operation: str) -> TokenBucket:
         with self._lock:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from techapi.db import Base
 from techapi.spapi.plans import USAGE_PLANS, UsagePlan
-from techapi.spapi.ratelimit import DEFAULT_CUSHION
+from techapi.spapi.ratelimit import DEFAULT_CUSHION, cushion_tokens
 
 
 class RateBucket(Base):
@@ -49,6 +49,12 @@ class _SharedLimiter:
         self._sleep = sleep
         self._cushion = cushion
 
+    def set_plan(self, operation: str, plan: UsagePlan) -> None:
+        """A different plan for one operation (an account with a raised usage plan)."""
+        with self._lock:
+            self._plans[operation] = plan
+            self._rates.pop(operation, None)
+
     def plan(self, operation: str) -> tuple[float, int]:
         plan = self._plans.get(operation, UsagePlan(1, 1))
         with self._lock:
@@ -66,7 +72,7 @@ class _SharedLimiter:
     def acquire(self, operation: str) -> float:
         rate, burst = self.plan(operation)
         tokens = self._reserve(self._key(operation), rate, burst)
-        edge = self._cushion * rate
+        edge = cushion_tokens(self._cushion, rate, burst)
         wait = 0.0 if tokens >= edge else (edge - tokens) / rate
         if wait > 0:
             self._sleep(wait)
@@ -92,7 +98,11 @@ class PostgresRateLimiter(_SharedLimiter):
             updated_at = extract(epoch from clock_timestamp())
         RETURNING tokens, (xmax = 0) AS created
     """)
-    DRAIN = text("UPDATE rate_buckets SET tokens = LEAST(tokens, 0) WHERE name = :name")
+    DRAIN = text("""
+        INSERT INTO rate_buckets (name, tokens, updated_at)
+        VALUES (:name, 0, extract(epoch from clock_timestamp()))
+        ON CONFLICT (name) DO UPDATE SET tokens = LEAST(rate_buckets.tokens, 0)
+    """)
 
     def __init__(self, engine: Engine, account: str, **kwargs) -> None:
         super().__init__(account, **kwargs)
@@ -124,8 +134,15 @@ class RedisRateLimiter(_SharedLimiter):
         return tostring(tokens)
     """
     DRAIN = """
+        local now = redis.call('TIME')
+        local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
         local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens'))
-        if tokens ~= nil and tokens > 0 then redis.call('HSET', KEYS[1], 'tokens', '0') end
+        if tokens == nil then
+            redis.call('HSET', KEYS[1], 'tokens', '0', 'at', tostring(t))
+        elseif tokens > 0 then
+            redis.call('HSET', KEYS[1], 'tokens', '0')
+        end
+        redis.call('EXPIRE', KEYS[1], 3600)
         return 0
     """
 
