@@ -69,7 +69,7 @@ def _decode_token(token: str, fingerprint: str) -> int:
 
 def _matches(job: SandboxJob, f: dict[str, Any]) -> bool:
     p = job.payload
-    created = rules.parse_time(p["createTime"])
+    created = job.created or rules.parse_time(p["createTime"])
     if p.get("marketplaceId") not in f["marketplaceIds"]:
         return False
     if "createdAfter" in f and created < f["createdAfter"]:

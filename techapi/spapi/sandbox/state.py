@@ -17,6 +17,7 @@ class SandboxJob:
 
     payload: dict[str, Any]  # shaped like the model's ServiceJob
     updated_at: datetime
+    created: datetime | None = None  # createTime, parsed once for listing
     fulfillment: dict[str, Any] = field(default_factory=dict)
     completions: int = 0
     cancellations: int = 0
@@ -80,7 +81,7 @@ class SandboxState:
 
     def add_job(self, payload: dict[str, Any], updated_at: datetime | None = None) -> SandboxJob:
         created = parse_iso(payload["createTime"])
-        job = SandboxJob(payload=payload, updated_at=updated_at or created)
+        job = SandboxJob(payload=payload, updated_at=updated_at or created, created=created)
         with self.lock:
             self.jobs[job.job_id] = job
             for appt in payload.get("appointments", []):

@@ -1,0 +1,148 @@
+"""Soak: mixed traffic (job lists, time records, uploads, closures and approvals,
+webhooks) for ten minutes against gunicorn web processes and a separate worker,
+on the embedded SQLite database and the sandbox. Reports the status codes (goal:
+no 5xx) and each process's resident memory after warm-up and at the end (goal:
+flat).
+
+Usage: python bench/soak.py [--minutes 10] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from common import ROOT, arguments, report, write
+
+import httpx
+
+from techapi.webhooks.signature import decode_secret, sign
+from tests.media import jpeg
+
+SECRET = "whsec_" + base64.b64encode(b"soak-webhook-secret-123").decode()
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def main() -> None:
+    parser = arguments(__doc__)
+    parser.add_argument("--minutes", type=float, default=10)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="techapi-soak-"))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TECHAPI_", "PROMETHEUS_"))},
+           "TECHAPI_INSTANCE_PATH": str(tmp), "TECHAPI_LOG_LEVEL": "WARNING", "TECHAPI_WEBHOOK_SECRET": SECRET,
+           "PORT": "18777", "WEB_CONCURRENCY": "2", "TECHAPI_TASK_BACKOFF_SECONDS": "1"}
+    # The embedded defaults: `techapi serve` migrates and creates the demo accounts; then stop it.
+    subprocess.run([sys.executable, "-c", "from techapi.cli import main; main()", "db", "upgrade"],
+                   env=env, cwd=ROOT, check=True, capture_output=True)
+    boot = subprocess.Popen([sys.executable, "-m", "techapi", "serve", "--port", "18778"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            if httpx.get("http://127.0.0.1:18778/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    boot.send_signal(signal.SIGTERM)
+    boot.wait(timeout=30)
+
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    web = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "app:app"], env=env, cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen([sys.executable, "-m", "techapi", "worker"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = "http://127.0.0.1:18777"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def token(client: httpx.Client, user: str) -> dict[str, str]:
+        body = client.post(f"{base}/v1/auth/token", json={"username": user, "password": "demo"}).json()
+        return {"Authorization": f"Bearer {body['access_token']}"}
+
+    def traffic(seed: int) -> None:
+        rng = random.Random(seed)
+        client = httpx.Client(timeout=60)
+        tech, boss = token(client, "demo-tech"), token(client, "demo-supervisor")
+        while not stop.is_set():
+            jobs = client.get(f"{base}/v1/jobs", headers=tech).json()["jobs"]
+            job = rng.choice(jobs)
+            job_id, start = job["serviceJobId"], job["appointment"]["start"]
+            calls = [
+                lambda: client.get(f"{base}/v1/jobs/{job_id}", headers=tech),
+                lambda: client.post(f"{base}/v1/jobs/{job_id}/start", json={"at": start}, headers=tech),
+                lambda: client.post(f"{base}/v1/jobs/{job_id}/documents", headers=tech, data={"kind": "POA"},
+                                    files={"file": ("p.jpg", io.BytesIO(jpeg(color=(rng.randrange(256), 9, 9))),
+                                                    "image/jpeg")}),
+                lambda: client.post(f"{base}/v1/jobs/{job_id}/closure", headers=tech),
+                lambda: client.post(f"{base}/v1/jobs/{job_id}/closure/approve", headers=boss),
+                lambda: client.get(f"{base}/v1/closures", headers=boss),
+                lambda: webhook(client, rng, job_id),
+            ]
+            response = rng.choice(calls)()
+            with lock:
+                statuses[response.status_code] += 1
+
+    def webhook(client: httpx.Client, rng: random.Random, job_id: str) -> httpx.Response:
+        body = json.dumps({"type": "job.unknown_kind", "timestamp": "t", "data": {"serviceJobId": job_id}}).encode()
+        webhook_id, ts = f"soak-{rng.getrandbits(64)}", int(time.time())
+        return client.post(f"{base}/v1/webhooks/field-app", content=body, headers={
+            "webhook-id": webhook_id, "webhook-timestamp": str(ts), "content-type": "application/json",
+            "webhook-signature": sign(decode_secret(SECRET), webhook_id, ts, body)})
+
+    threads = [threading.Thread(target=traffic, args=(i,), daemon=True) for i in range(4)]
+    for t in threads:
+        t.start()
+    total = args.minutes * 60
+    warm = min(60.0, total / 5)
+    time.sleep(warm)
+    processes = {"gunicorn master": web.pid, "worker": worker.pid}
+    processes.update({f"gunicorn worker {i}": pid for i, pid in enumerate(children(web.pid))})
+    start_rss = {name: rss_mib(pid) for name, pid in processes.items()}
+    time.sleep(total - warm)
+    end_rss = {name: rss_mib(pid) for name, pid in processes.items()}
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    for proc in (web, worker):
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    five_xx = sum(n for code, n in statuses.items() if code >= 500)
+    growth = max(end_rss[n] - start_rss[n] for n in processes)
+    result = report(f"soak, {args.minutes:g} minutes", growth, "no 5xx, memory flat (growth under 10 MiB)",
+                    five_xx == 0 and growth < 10, requests=sum(statuses.values()),
+                    statuses=dict(sorted(statuses.items())),
+                    rss_after_warm_up_mib={k: round(v, 1) for k, v in start_rss.items()},
+                    rss_at_end_mib={k: round(v, 1) for k, v in end_rss.items()})
+    write(args.json, [result])
+
+
+if __name__ == "__main__":
+    main()

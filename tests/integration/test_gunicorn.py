@@ -1,0 +1,64 @@
+"""The production web server: gunicorn with gunicorn.conf.py, behind a proxy."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import PASSWORD, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_gunicorn_serves_the_app_with_the_production_config(tmp_path, database_url, storage_env):
+    port = free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TECHAPI_", "PROMETHEUS_"))},
+           "TECHAPI_DATABASE_URL": database_url, "TECHAPI_INSTANCE_PATH": str(tmp_path), **storage_env,
+           "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "2"}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "app:app"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("gunicorn did not come up")
+        for _ in range(20):  # spread over both processes
+            assert httpx.get(f"{base}/healthz").status_code == 200
+        metrics = httpx.get(f"{base}/metrics").text
+        count = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                    if line.startswith("techapi_http_request_duration_seconds_count") and 'route="/healthz"' in line)
+        assert count >= 20  # one registry across the processes
+        bad = httpx.post(f"{base}/v1/auth/token", json={"username": "nobody", "password": PASSWORD})
+        assert bad.status_code == 401 and bad.headers["X-Request-ID"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=40)
+    assert proc.returncode == 0, output[-2000:]
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(settings, clock, sandbox, auth):
+    from techapi import create_app
+
+    app = create_app(settings.with_overrides(proxy_fix_hops=1), clock=clock, sandbox=sandbox)
+    client = app.test_client()
+    for i in range(20):  # one client, many usernames: the per-client limit applies to the forwarded address
+        client.post("/v1/auth/token", json={"username": f"u{i}", "password": "x"},
+                    headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    blocked = client.post("/v1/auth/token", json={"username": "z", "password": "x"},
+                          headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    other = client.post("/v1/auth/token", json={"username": "z", "password": "x"},
+                        headers={"X-Forwarded-For": "198.51.100.7"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert blocked.status_code == 429 and other.status_code == 401
+    app.extensions["techapi"].db.dispose()
