@@ -12,7 +12,7 @@ from techapi.clock import Clock, SystemClock, local_today
 from techapi.config import Settings, load_settings
 from techapi.context import Deps
 from techapi.db import Database
-from techapi.errors import ErrorSchema, register_error_handlers
+from techapi.errors import ErrorSchema, refuse_nul_characters, register_error_handlers
 from techapi.logs import configure_logging
 from techapi.observability import SpApiMetrics
 from techapi.observability import init_app as init_observability
@@ -113,6 +113,7 @@ def create_app(
     for blueprint in (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, offline_blp, webhooks_blp):
         api.register_blueprint(blueprint)
     app.before_request(limit_upload_size)
+    app.before_request(refuse_nul_characters)
     init_observability(app)
     if settings.proxy_fix_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -110,6 +110,17 @@ def _unexpected(exc: Exception) -> Response:
     return error_response(500, "Internal Server Error", "Internal server error; it has been logged")
 
 
+def refuse_nul_characters() -> None:
+    """NUL is never meaningful in our inputs, and PostgreSQL text cannot hold it:
+    refuse it at the edge (path, query, JSON body) instead of failing deep down."""
+    from flask import request
+
+    data = request.get_data(cache=True) if request.is_json else b""
+    if ("\x00" in request.path or b"\x00" in request.query_string or b"%00" in request.query_string
+            or b"\\u0000" in data or b"\x00" in data):
+        raise DomainError("NUL characters are not allowed in requests")
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _http_exception)

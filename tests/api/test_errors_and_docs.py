@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from techapi.openapi import spec_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +115,13 @@ def test_every_operation_documents_its_errors_and_security(app):
             if path.startswith("/v1/") and path != "/v1/auth/token" and not path.startswith("/v1/webhooks/"):
                 assert op.get("security") == [{"bearerAuth": []}], f"{method} {path}"
                 assert "401" in op["responses"]
+
+
+@pytest.mark.parametrize("method, url, body", [
+    ("get", "/v1/jobs/abc%00def", None),
+    ("get", "/v1/jobs?date=2026-06-15%00", None),
+    ("post", "/v1/auth/token", '{"username": "a\\u0000b", "password": "x"}'),
+])
+def test_nul_characters_are_a_400_not_a_database_error(client, method, url, body):
+    response = getattr(client, method)(url, data=body, content_type="application/json")
+    assert_error_shape(response, 400)
