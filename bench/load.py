@@ -73,12 +73,15 @@ def prepare(base_url: str, tmp: Path) -> tuple[str, list[str]]:
     sync_day(deps.db, deps.spapi, clock, DAY, "UTC", 90)
     from techapi.auth.services import create_user, login
 
+    from techapi.clock import SystemClock
+
     tokens = []
+    now = SystemClock()  # the web processes check token expiry against the real clock
     with deps.db.session() as session:
         for t in range(TECHS):
-            create_user(session, deps.passwords, clock, f"tech{t}", "technician", "load-password",
+            create_user(session, deps.passwords, now, f"tech{t}", "technician", "load-password",
                         technician_id=f"ALOADTECH{t:05d}")
-            tokens.append(login(session, deps.passwords, deps.settings, clock, f"tech{t}", "load-password",
+            tokens.append(login(session, deps.passwords, deps.settings, now, f"tech{t}", "load-password",
                                 "bench").access_token)
     deps.db.dispose()
     return url, tokens

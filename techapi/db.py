@@ -72,7 +72,9 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     else:
-        kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+        # No pre-ping (a round trip on every checkout); connections are recycled
+        # instead, and a dead one fails one request, which the client retries.
+        kwargs.update(pool_recycle=300, pool_size=5, max_overflow=10)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from techapi.auth.models import AccessToken, LoginFailure, Role, User, UserStore
 from techapi.auth.passwords import MIN_PASSWORD_LENGTH, Passwords
@@ -92,7 +92,9 @@ def login(
 
 
 def authenticate(session: Session, clock: Clock, raw_token: str) -> tuple[User, AccessToken]:
-    token = session.scalar(select(AccessToken).where(AccessToken.token_hash == token_hash(raw_token)))
+    # One query for token, user and stores: this runs on every request.
+    token = session.scalar(select(AccessToken).where(AccessToken.token_hash == token_hash(raw_token))
+                           .options(joinedload(AccessToken.user).joinedload(User.stores)))
     if token is None or token.revoked_at is not None:
         raise UnauthorizedError("Invalid or revoked bearer token")
     if token.expires_at <= clock.now():

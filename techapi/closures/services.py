@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from techapi import audit
 from techapi.auth.models import Role, User
@@ -135,7 +135,8 @@ def retry(session: Session, user: User, job_id: str, now: datetime) -> Closure:
 def list_closures(session: Session, user: User, state: str | None) -> list[tuple[Closure, Job]]:
     if user.role == Role.TECHNICIAN:
         raise ForbiddenError("Closures are listed for supervisors")
-    query = select(Closure, Job).join(Job, Job.service_job_id == Closure.service_job_id)
+    query = (select(Closure, Job).join(Job, Job.service_job_id == Closure.service_job_id)
+             .options(selectinload(Job.technicians)))
     if user.role == Role.SUPERVISOR:
         query = query.where(Job.store_id.in_(user.store_ids))
     if state:

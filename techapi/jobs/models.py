@@ -37,8 +37,9 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # Loaded when used (detail, sync), not with every job list: the phone's list never shows them.
     technicians: Mapped[list[JobTechnician]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="JobTechnician.technician_id"
+        cascade="all, delete-orphan", lazy="select", order_by="JobTechnician.technician_id"
     )
 
 

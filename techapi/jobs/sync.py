@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from techapi.clock import Clock, day_bounds
 from techapi.closures.reconcile import reconcile_with_upstream
@@ -69,7 +69,8 @@ def upsert_jobs(session: Session, jobs: Iterable[ServiceJob], now: datetime) -> 
     ids = list(by_id)
     existing: dict[str, Job] = {}
     for i in range(0, len(ids), 500):
-        for row in session.scalars(select(Job).where(Job.service_job_id.in_(ids[i:i + 500]))):
+        query = select(Job).options(selectinload(Job.technicians)).where(Job.service_job_id.in_(ids[i:i + 500]))
+        for row in session.scalars(query):
             existing[row.service_job_id] = row
     created = 0
     for job_id, job in by_id.items():
