@@ -20,12 +20,12 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, time as dtime, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
-from common import ROOT, arguments, report, write
-
 import httpx
+from common import ROOT, arguments, report, write
 from sqlalchemy import create_engine, text
 
 DAY = datetime(2026, 6, 15, tzinfo=UTC).date()
@@ -72,7 +72,6 @@ def prepare(base_url: str, tmp: Path) -> tuple[str, list[str]]:
     deps = app.extensions["techapi"]
     sync_day(deps.db, deps.spapi, clock, DAY, "UTC", 90)
     from techapi.auth.services import create_user, login
-
     from techapi.clock import SystemClock
 
     tokens = []

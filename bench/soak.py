@@ -23,9 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from common import ROOT, arguments, report, write
-
 import httpx
+from common import ROOT, arguments, report, write
 
 from techapi.webhooks.signature import decode_secret, sign
 from tests.media import jpeg
@@ -33,11 +32,23 @@ from tests.media import jpeg
 SECRET = "whsec_" + base64.b64encode(b"soak-webhook-secret-123").decode()
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+def rss_mib(pid: int) -> float | None:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return None  # the process is gone
+    for line in text.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    return 0.0
+    return None
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def children(pid: int) -> list[int]:
@@ -52,15 +63,18 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="techapi-soak-"))
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TECHAPI_", "PROMETHEUS_"))},
            "TECHAPI_INSTANCE_PATH": str(tmp), "TECHAPI_LOG_LEVEL": "WARNING", "TECHAPI_WEBHOOK_SECRET": SECRET,
-           "PORT": "18777", "WEB_CONCURRENCY": "2", "TECHAPI_TASK_BACKOFF_SECONDS": "1"}
+           "PORT": str(free_port()), "WEB_CONCURRENCY": "2", "TECHAPI_TASK_BACKOFF_SECONDS": "1",
+           # No recycling of web processes: a leak must show, not be hidden by restarts.
+           "WEB_MAX_REQUESTS": "0"}
     # The embedded defaults: `techapi serve` migrates and creates the demo accounts; then stop it.
     subprocess.run([sys.executable, "-c", "from techapi.cli import main; main()", "db", "upgrade"],
                    env=env, cwd=ROOT, check=True, capture_output=True)
-    boot = subprocess.Popen([sys.executable, "-m", "techapi", "serve", "--port", "18778"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    boot_port = free_port()
+    boot = subprocess.Popen([sys.executable, "-m", "techapi", "serve", "--port", str(boot_port)], env=env,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
-            if httpx.get("http://127.0.0.1:18778/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{boot_port}/healthz", timeout=1).status_code == 200:
                 break
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -72,7 +86,7 @@ def main() -> None:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     worker = subprocess.Popen([sys.executable, "-m", "techapi", "worker"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = "http://127.0.0.1:18777"
+    base = f"http://127.0.0.1:{env['PORT']}"
     for _ in range(300):
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -92,23 +106,34 @@ def main() -> None:
         client = httpx.Client(timeout=60)
         tech, boss = token(client, "demo-tech"), token(client, "demo-supervisor")
         while not stop.is_set():
-            jobs = client.get(f"{base}/v1/jobs", headers=tech).json()["jobs"]
+            jobs = client.get(f"{base}/v1/jobs", headers=tech).json().get("jobs") or []
+            if not jobs:  # e.g. just after midnight, before the worker synced the new day
+                time.sleep(1)
+                continue
             job = rng.choice(jobs)
             job_id, start = job["serviceJobId"], job["appointment"]["start"]
-            calls = [
-                lambda: client.get(f"{base}/v1/jobs/{job_id}", headers=tech),
-                lambda: client.post(f"{base}/v1/jobs/{job_id}/start", json={"at": start}, headers=tech),
-                lambda: client.post(f"{base}/v1/jobs/{job_id}/documents", headers=tech, data={"kind": "POA"},
-                                    files={"file": ("p.jpg", io.BytesIO(jpeg(color=(rng.randrange(256), 9, 9))),
-                                                    "image/jpeg")}),
-                lambda: client.post(f"{base}/v1/jobs/{job_id}/closure", headers=tech),
-                lambda: client.post(f"{base}/v1/jobs/{job_id}/closure/approve", headers=boss),
-                lambda: client.get(f"{base}/v1/closures", headers=boss),
-                lambda: webhook(client, rng, job_id),
-            ]
-            response = rng.choice(calls)()
+            response = one_call(client, rng, tech, boss, job_id, start)
             with lock:
                 statuses[response.status_code] += 1
+
+    def one_call(client: httpx.Client, rng: random.Random, tech: dict, boss: dict, job_id: str,
+                 start: str) -> httpx.Response:
+        kind = rng.randrange(7)
+        if kind == 0:
+            return client.get(f"{base}/v1/jobs/{job_id}", headers=tech)
+        if kind == 1:
+            return client.post(f"{base}/v1/jobs/{job_id}/start", json={"at": start}, headers=tech)
+        if kind == 2:
+            photo = io.BytesIO(jpeg(color=(rng.randrange(256), 9, 9)))
+            return client.post(f"{base}/v1/jobs/{job_id}/documents", headers=tech, data={"kind": "POA"},
+                               files={"file": ("p.jpg", photo, "image/jpeg")})
+        if kind == 3:
+            return client.post(f"{base}/v1/jobs/{job_id}/closure", headers=tech)
+        if kind == 4:
+            return client.post(f"{base}/v1/jobs/{job_id}/closure/approve", headers=boss)
+        if kind == 5:
+            return client.get(f"{base}/v1/closures", headers=boss)
+        return webhook(client, rng, job_id)
 
     def webhook(client: httpx.Client, rng: random.Random, job_id: str) -> httpx.Response:
         body = json.dumps({"type": "job.unknown_kind", "timestamp": "t", "data": {"serviceJobId": job_id}}).encode()
@@ -117,6 +142,18 @@ def main() -> None:
             "webhook-id": webhook_id, "webhook-timestamp": str(ts), "content-type": "application/json",
             "webhook-signature": sign(decode_secret(SECRET), webhook_id, ts, body)})
 
+    try:
+        result = run_traffic(args, web, worker, base, traffic, statuses)
+    finally:
+        stop.set()
+        for proc in (web, worker):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=60)
+    write(args.json, [result])
+
+
+def run_traffic(args, web, worker, base, traffic, statuses) -> dict:
     threads = [threading.Thread(target=traffic, args=(i,), daemon=True) for i in range(4)]
     for t in threads:
         t.start()
@@ -128,20 +165,16 @@ def main() -> None:
     start_rss = {name: rss_mib(pid) for name, pid in processes.items()}
     time.sleep(total - warm)
     end_rss = {name: rss_mib(pid) for name, pid in processes.items()}
-    stop.set()
-    for t in threads:
-        t.join(timeout=60)
-    for proc in (web, worker):
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+    assert web.poll() is None and worker.poll() is None, "a process died during the soak"
     five_xx = sum(n for code, n in statuses.items() if code >= 500)
-    growth = max(end_rss[n] - start_rss[n] for n in processes)
+    alive = [n for n in processes if start_rss[n] is not None and end_rss[n] is not None]
+    growth = max(end_rss[n] - start_rss[n] for n in alive)
     result = report(f"soak, {args.minutes:g} minutes", growth, "no 5xx, memory flat (growth under 10 MiB)",
                     five_xx == 0 and growth < 10, requests=sum(statuses.values()),
                     statuses=dict(sorted(statuses.items())),
-                    rss_after_warm_up_mib={k: round(v, 1) for k, v in start_rss.items()},
-                    rss_at_end_mib={k: round(v, 1) for k, v in end_rss.items()})
-    write(args.json, [result])
+                    rss_after_warm_up_mib={k: v and round(v, 1) for k, v in start_rss.items()},
+                    rss_at_end_mib={k: v and round(v, 1) for k, v in end_rss.items()})
+    return result
 
 
 if __name__ == "__main__":

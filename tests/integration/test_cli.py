@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from techapi.spapi.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN
-from tests.conftest import NOW
+from tests.conftest import NOW, free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,12 +30,6 @@ def base_env(tmp_path: Path, database_url: str | None = None) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_on_the_embedded_defaults_gives_a_working_api_with_demo_accounts(tmp_path):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "techapi", "serve", "--port", str(port)],
@@ -45,15 +37,7 @@ def test_serve_on_the_embedded_defaults_gives_a_working_api_with_demo_accounts(t
                             text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("techapi serve did not come up within 60 s")
+        wait_for_http(f"{base}/healthz", 60)
         token = httpx.post(f"{base}/v1/auth/token", json={"username": "demo-tech", "password": "demo"}).json()
         jobs = httpx.get(f"{base}/v1/jobs", headers={"Authorization": f"Bearer {token['access_token']}"}).json()
         assert len(jobs["jobs"]) == 5

@@ -9,14 +9,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 
 import httpx
 
 from techapi.spapi.sandbox import SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN
 from tests import media
-from tests.conftest import NOW, PASSWORD, free_port
+from tests.conftest import NOW, PASSWORD, free_port, wait_for_http
 from tests.integration.test_closure_pipeline import ROOT, environment
 
 
@@ -46,12 +45,7 @@ def test_a_full_run_logs_json_and_never_a_secret(tmp_path, clean_database, http_
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_for_http(f"{base}/healthz")
 
         def login(user: str) -> dict[str, str]:
             token = httpx.post(f"{base}/v1/auth/token", json={"username": user, "password": PASSWORD}).json()

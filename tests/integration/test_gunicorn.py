@@ -6,12 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import PASSWORD, free_port
+from tests.conftest import PASSWORD, free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,14 +25,7 @@ def test_gunicorn_serves_the_app_with_the_production_config(tmp_path, database_u
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("gunicorn did not come up")
+        wait_for_http(f"{base}/readyz", 30)
         for _ in range(20):  # spread over both processes
             assert httpx.get(f"{base}/healthz").status_code == 200
         metrics = httpx.get(f"{base}/metrics").text
