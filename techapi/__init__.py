@@ -112,9 +112,9 @@ def create_app(
 
     for blueprint in (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, offline_blp, webhooks_blp):
         api.register_blueprint(blueprint)
+    init_observability(app)  # first, so every response (refusals too) carries its request ID
     app.before_request(limit_upload_size)
     app.before_request(refuse_nul_characters)
-    init_observability(app)
     if settings.proxy_fix_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
