@@ -9,8 +9,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from techapi.apidoc import error_answers
 from techapi.audit import AuditEvent
-from techapi.auth.guard import SECURITY, current_user, login_required
+from techapi.auth.guard import current_user, login_required
 from techapi.auth.models import User
 from techapi.closures import services
 from techapi.closures.models import Cancellation, Closure
@@ -25,7 +26,7 @@ from techapi.closures.schemas import (
 )
 from techapi.context import deps
 from techapi.db import get_session
-from techapi.errors import ErrorSchema, NotFoundError
+from techapi.errors import NotFoundError
 from techapi.evidence.access import job_to_act_on
 from techapi.evidence.documents import documents_of
 from techapi.evidence.times import times_of
@@ -34,19 +35,10 @@ from techapi.jobs import services as jobs
 from techapi.jobs.present import one_line
 
 blp = Blueprint("closures", __name__, url_prefix="/v1", description="Closing and cancelling jobs")
-
-
-def _errors(*codes: int):
-    texts = {401: "Missing or invalid token", 403: "Your role may not do this",
-             404: "No such job, or not yours", 409: "Not possible in the closure's current state",
-             422: "The request did not validate"}
-
-    def decorate(view):
-        for code in codes:
-            view = blp.alt_response(code, schema=ErrorSchema, description=texts[code])(view)
-        return blp.doc(security=SECURITY)(view)
-
-    return decorate
+_errors = error_answers(blp, {
+    401: "Missing or invalid token", 403: "Your role may not do this", 404: "No such job, or not yours",
+    409: "Not possible in the closure's current state", 422: "The request did not validate",
+})
 
 
 def _names(session: Session, *ids: int | None) -> dict[int, str]:

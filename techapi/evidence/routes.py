@@ -9,10 +9,10 @@ from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from techapi.auth.guard import SECURITY, current_user, login_required
+from techapi.apidoc import error_answers
+from techapi.auth.guard import current_user, login_required
 from techapi.context import deps
 from techapi.db import get_session
-from techapi.errors import ErrorSchema
 from techapi.evidence import documents, times
 from techapi.evidence.access import job_to_act_on
 from techapi.evidence.models import Document, TimeKind, TimeRecord
@@ -31,6 +31,11 @@ from techapi.jobs import services as jobs
 from techapi.jobs.models import Job
 
 blp = Blueprint("evidence", __name__, url_prefix="/v1/jobs", description="Times and documents")
+answers = error_answers(blp, {
+    401: "Missing or invalid token", 403: "Not a technician", 404: "No such job, or not yours",
+    409: "The job is no longer open", 413: "Body over TECHAPI_MAX_UPLOAD_MB, or a PDF over 5 MiB",
+    415: "Not JPEG, PNG, HEIC/HEIF, TIFF, GIF or PDF",
+})
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "TIFF": "image/tiff", "PDF": "application/pdf"}
 
 
@@ -74,11 +79,7 @@ class Start(MethodView):
     @login_required()
     @blp.arguments(TimeInputSchema)
     @blp.response(200, WorkTimesSchema)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a technician")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such job, or not yours")
-    @blp.alt_response(409, schema=ErrorSchema, description="The job is no longer open")
-    @blp.doc(security=SECURITY)
+    @answers(401, 403, 404, 409)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any], serviceJobId: str) -> dict[str, Any]:
         """Record when the work started (again with the same time: no change)"""
@@ -90,11 +91,7 @@ class Finish(MethodView):
     @login_required()
     @blp.arguments(TimeInputSchema)
     @blp.response(200, WorkTimesSchema)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a technician")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such job, or not yours")
-    @blp.alt_response(409, schema=ErrorSchema, description="Not started, or the job is no longer open")
-    @blp.doc(security=SECURITY)
+    @answers(401, 403, 404, 409, e409="Not started, or the job is no longer open")
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any], serviceJobId: str) -> dict[str, Any]:
         """Record when the work finished"""
@@ -105,9 +102,7 @@ class Finish(MethodView):
 class Times(MethodView):
     @login_required()
     @blp.response(200, WorkTimesSchema)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such job, or not yours")
-    @blp.doc(security=SECURITY)
+    @answers(401, 404)
     def get(self, serviceJobId: str) -> dict[str, Any]:
         """The recorded start and finish"""
         session = get_session()
@@ -119,9 +114,7 @@ class Times(MethodView):
 class Documents(MethodView):
     @login_required()
     @blp.response(200, DocumentListSchema)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such job, or not yours")
-    @blp.doc(security=SECURITY)
+    @answers(401, 404)
     def get(self, serviceJobId: str) -> dict[str, Any]:
         """The job's photos and POA documents with their upload status"""
         session = get_session()
@@ -133,13 +126,7 @@ class Documents(MethodView):
     @blp.arguments(DocumentFileSchema, location="files")
     @blp.response(201, DocumentSchema)
     @blp.alt_response(200, schema=DocumentSchema, description="The same bytes were already uploaded to this job")
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a technician")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such job, or not yours")
-    @blp.alt_response(409, schema=ErrorSchema, description="The job is no longer open")
-    @blp.alt_response(413, schema=ErrorSchema, description="Body over TECHAPI_MAX_UPLOAD_MB, or a PDF over 5 MiB")
-    @blp.alt_response(415, schema=ErrorSchema, description="Not JPEG, PNG, HEIC/HEIF, TIFF, GIF or PDF")
-    @blp.doc(security=SECURITY)
+    @answers(401, 403, 404, 409, 413, 415)
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def post(self, form: dict[str, Any], files: dict[str, Any], serviceJobId: str) -> Response:
         """Add a photo or POA document (multipart: file, kind, poaType)"""
@@ -156,9 +143,7 @@ class Documents(MethodView):
 class DocumentById(MethodView):
     @login_required()
     @blp.response(200, DocumentSchema)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such job or document, or not yours")
-    @blp.doc(security=SECURITY)
+    @answers(401, 404, e404="No such job or document, or not yours")
     def get(self, serviceJobId: str, documentId: str) -> dict[str, Any]:
         """One document's metadata and upload status"""
         session = get_session()
@@ -167,11 +152,7 @@ class DocumentById(MethodView):
 
     @login_required()
     @blp.response(204)
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
-    @blp.alt_response(403, schema=ErrorSchema, description="Not a technician")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such job or document, or not yours")
-    @blp.alt_response(409, schema=ErrorSchema, description="The job is no longer open")
-    @blp.doc(security=SECURITY)
+    @answers(401, 403, 404, 409, e404="No such job or document, or not yours")
     @blp.doc(parameters=[IDEMPOTENCY_KEY])
     def delete(self, serviceJobId: str, documentId: str) -> None:
         """Remove a document before the job is closed"""
@@ -185,9 +166,7 @@ class DocumentContent(MethodView):
     @login_required()
     @blp.response(200, content_type="application/octet-stream",
                   description="The bytes sent to Amazon (normalised, without GPS)")
-    @blp.alt_response(401, schema=ErrorSchema, description="Missing or invalid token")
-    @blp.alt_response(404, schema=ErrorSchema, description="No such job or document, or not yours")
-    @blp.doc(security=SECURITY)
+    @answers(401, 404, e404="No such job or document, or not yours")
     def get(self, serviceJobId: str, documentId: str) -> Response:
         """Download a document as it is sent to Amazon"""
         session = get_session()
