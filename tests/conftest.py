@@ -221,6 +221,14 @@ def world(sandbox: Sandbox):
     return sandbox.world
 
 
+@pytest.fixture
+def afternoon_job(client, auth, world, synced) -> str:
+    """Today's 12:30 UTC appointment of the first technician ("tech"), before NOW (15:00 UTC)."""
+    auth.user("tech", "technician", technician_id=world.technician_ids[0])
+    jobs = client.get("/v1/jobs", headers=auth.headers("tech")).get_json()["jobs"]
+    return next(j["serviceJobId"] for j in jobs if j["appointment"]["start"].startswith("2026-06-15T12:30"))
+
+
 # The sandbox over real HTTP ---------------------------------------------------
 
 

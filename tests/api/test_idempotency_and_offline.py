@@ -15,10 +15,8 @@ from tests import media
 
 
 @pytest.fixture
-def job_id(client, auth, world, synced):
-    auth.user("tech", "technician", technician_id=world.technician_ids[0])
-    jobs = client.get("/v1/jobs", headers=auth.headers("tech")).get_json()["jobs"]
-    return next(j["serviceJobId"] for j in jobs if j["appointment"]["start"].startswith("2026-06-15T12:30"))
+def job_id(afternoon_job):
+    return afternoon_job
 
 
 @pytest.fixture
