@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from techapi.evidence.upload import put_document
-from techapi.spapi.models import UploadDestination
+from techapi.spapi.types import UploadDestination
 
 SIZE = 5 * 1024 * 1024
 REPEAT = 15

@@ -70,7 +70,7 @@ def prepare(base_url: str, tmp: Path) -> tuple[str, list[str]]:
                                       "TECHAPI_LOG_LEVEL": "WARNING"})
     app = create_app(settings.with_overrides(argon2_time_cost=1, argon2_memory_kib=1024), clock=clock, sandbox=box)
     deps = app.extensions["techapi"]
-    sync_day(deps.db, deps.spapi, clock, DAY, "UTC", 90)
+    sync_day(deps, DAY)
     from techapi.auth.services import create_user, login
     from techapi.clock import SystemClock
 

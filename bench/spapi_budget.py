@@ -68,7 +68,7 @@ def main() -> None:
 
         before = successes(box)
         started = time.monotonic()
-        result = sync_day(deps.db, deps.spapi, deps.clock, NOW.date(), "UTC", 90)
+        result = sync_day(deps, NOW.date())
         elapsed = time.monotonic() - started
         calls = {op: n - before[op] for op, n in successes(box).items()}
         floor = minimum(calls)

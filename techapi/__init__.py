@@ -5,21 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from techapi.auth.passwords import Passwords
+from techapi.apidoc import Api
+from techapi.auth.routes import blp as auth_blp
 from techapi.clock import Clock, SystemClock, local_today
+from techapi.closures import tasks as closure_tasks
+from techapi.closures.lifecycle import evidence_lock
+from techapi.closures.reconcile import reconcile_with_upstream
+from techapi.closures.routes import blp as closures_blp
 from techapi.config import Settings, load_settings
 from techapi.context import Deps
 from techapi.db import Database
-from techapi.errors import ErrorSchema, refuse_nul_characters, register_error_handlers
+from techapi.errors import refuse_nul_characters, register_error_handlers
+from techapi.evidence import tasks as evidence_tasks
+from techapi.evidence.routes import blp as evidence_blp
+from techapi.evidence.routes import limit_upload_size
+from techapi.health import blp as health_blp
 from techapi.logs import configure_logging
 from techapi.observability import SpApiMetrics
 from techapi.observability import init_app as init_observability
+from techapi.offline.routes import blp as offline_blp
+from techapi.passwords import Passwords
+from techapi.queue.kinds import TaskRegistry
+from techapi.reads.ops import metrics_blp
+from techapi.reads.routes import blp as jobs_blp
 from techapi.spapi.client import SpApiClient
 from techapi.spapi.factory import build_client, build_limiter, build_upload_http
 from techapi.spapi.sandbox import Sandbox
 from techapi.storage import BlobStore, open_store
+from techapi.webhooks import tasks as webhook_tasks
+from techapi.webhooks.routes import blp as webhooks_blp
 
 API_DESCRIPTION = """\
 techapi sits between field technicians' phones and Amazon's Selling Partner API
@@ -37,10 +53,11 @@ key with a different request is 422, a retry while the first is still running 40
 """
 
 JSON_BODY_LIMIT = 1024 * 1024
-
-
-class _Api(Api):
-    ERROR_SCHEMA = ErrorSchema
+BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, offline_blp, webhooks_blp)
+# What the worker runs, as each domain declares it.
+TASK_KINDS = (*evidence_tasks.KINDS, *closure_tasks.KINDS, *webhook_tasks.KINDS)
+# A closure open here gives way to SP-API's word on its job, at every sync.
+SYNC_HOOKS = (reconcile_with_upstream,)
 
 
 def create_app(
@@ -83,7 +100,10 @@ def create_app(
         store=store or open_store(settings.storage_url, settings.s3_endpoint_url),
         upload_http=upload_http,
         upload_allowed_hosts=allowed_hosts,
+        evidence_lock=evidence_lock,
+        sync_hooks=SYNC_HOOKS,
     )
+    app.extensions["techapi.tasks"] = TaskRegistry(TASK_KINDS)
 
     app.config.update(
         SECRET_KEY=settings.secret_key.reveal(),
@@ -97,27 +117,17 @@ def create_app(
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
         API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
     )
-    api = _Api(app)
+    api = Api(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "From POST /v1/auth/token"}
     )
-    from techapi.auth.routes import blp as auth_blp
-    from techapi.closures.routes import blp as closures_blp
-    from techapi.evidence.routes import blp as evidence_blp
-    from techapi.evidence.routes import limit_upload_size
-    from techapi.health import blp as health_blp
-    from techapi.jobs.routes import blp as jobs_blp
-    from techapi.offline.routes import blp as offline_blp
-    from techapi.webhooks.routes import blp as webhooks_blp
-
-    for blueprint in (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, offline_blp, webhooks_blp):
+    for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    app.register_blueprint(metrics_blp)
     init_observability(app)  # first, so every response (refusals too) carries its request ID
     app.before_request(limit_upload_size)
     app.before_request(refuse_nul_characters)
     if settings.proxy_fix_hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         hops = settings.proxy_fix_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.extensions["techapi.api"] = api

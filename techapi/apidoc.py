@@ -1,26 +1,56 @@
-"""Documenting a view's error answers and its security in one decorator."""
+"""The API object and the one decorator that documents a view's error answers,
+its bearer-token security and, for writes, the Idempotency-Key header."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
+from werkzeug.exceptions import HTTPException
 
-from techapi.auth.guard import SECURITY
-from techapi.errors import ErrorSchema
+from techapi.errors import ErrorSchema, http_error_response
+from techapi.idempotency.records import HEADER, MUTATING
+
+SECURITY = [{"bearerAuth": []}]
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "Makes a retry safe: the first response to this key is stored for 24 hours and "
+                   "replayed for a retry with the same request; the same key with another request is 422, "
+                   "a retry while the first is still running is 409.",
+}
+
+
+class Api(SmorestApi):
+    """flask-smorest's Api with our error schema and error body."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        return http_error_response(error)
 
 
 def error_answers(blp: Blueprint, texts: Mapping[int, str]) -> Callable[..., Callable[[Any], Any]]:
-    """`answers(401, 404, 409: "why")`: the error responses a view documents, with
-    this blueprint's wording, plus its bearer-token security."""
+    """`answers(401, 404, e409="why")` documents the error responses a view gives,
+    in this blueprint's wording. Unless `public=True` it also documents the
+    bearer-token security and, on POST/PUT/PATCH/DELETE, the Idempotency-Key
+    header (`@idempotent` honours it)."""
 
-    def answers(*codes: int, **special: str) -> Callable[[Any], Any]:
+    def answers(*codes: int, public: bool = False, **special: str) -> Callable[[Any], Any]:
         def decorate(view: Any) -> Any:
             for code in codes:
                 text = special.get(f"e{code}", texts[code])
                 view = blp.alt_response(code, schema=ErrorSchema, description=text)(view)
-            return blp.doc(security=SECURITY)(view)
+            if public:
+                return view
+            doc: dict[str, Any] = {"security": SECURITY}
+            if view.__name__.upper() in MUTATING:
+                doc["parameters"] = [IDEMPOTENCY_KEY]
+            return blp.doc(**doc)(view)
 
         return decorate
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from techapi.context import Deps
 from techapi.db import SchemaOutdated
+from techapi.spapi.errors import SpApiError
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,6 @@ def _blob_store(deps: Deps) -> Check:
 
 
 def _lwa(deps: Deps) -> Check:
-    from techapi.spapi.errors import SpApiError
-
     try:
         deps.spapi.tokens.get()
     except SpApiError as exc:

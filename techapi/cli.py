@@ -12,13 +12,32 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from prometheus_client import start_http_server
+from werkzeug.serving import make_server
 
 from techapi import create_app
-from techapi.config import ConfigError
+from techapi.auth.demo import DEMO_PASSWORD, ensure_demo_users
+from techapi.auth.services import create_user
+from techapi.checks import cheap, full
+from techapi.clock import SystemClock, local_today
+from techapi.config import ConfigError, load_settings
 from techapi.context import Deps
 from techapi.db import SchemaOutdated
 from techapi.errors import DomainError
+from techapi.jobs.sync import sync_day
+from techapi.openapi import spec_json
+from techapi.reads.ops import status_report
 from techapi.spapi.errors import SpApiError
+from techapi.spapi.sandbox import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    Faults,
+    Sandbox,
+    SandboxServer,
+)
+from techapi.spapi.sandbox.seed import seed_bulk
+from techapi.worker.runner import Worker
 
 log = logging.getLogger("techapi")
 
@@ -46,11 +65,6 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Run the API and an in-process worker (the embedded, single-process mode)."""
-    from werkzeug.serving import make_server
-
-    from techapi.auth.demo import DEMO_PASSWORD, ensure_demo_users
-    from techapi.worker.runner import Worker
-
     app = _app(require_current_schema=False)
     deps = _deps(app)
     if deps.settings.embedded_defaults:
@@ -60,8 +74,6 @@ def serve(host: str, port: int) -> None:
             deps.db.check_schema()
         except SchemaOutdated as exc:
             raise click.ClickException(str(exc)) from None
-    from techapi.checks import cheap
-
     problems = [c for c in cheap(deps) if not c.ok]
     if problems:
         raise click.ClickException("; ".join(f"{c.name}: {c.message}" for c in problems))
@@ -95,16 +107,11 @@ def serve(host: str, port: int) -> None:
               help="Serve this worker's Prometheus metrics on this port.")
 def worker(once: bool, drain: bool, metrics_port: int | None) -> None:
     """Run background work: queued tasks (uploads, closures, cancellations, webhooks) and the job sync."""
-    from techapi.checks import cheap
-    from techapi.worker.runner import Worker
-
     app = _app()
     problems = [c for c in cheap(_deps(app)) if not c.ok]
     if problems:
         raise click.ClickException("; ".join(f"{c.name}: {c.message}" for c in problems))
     if metrics_port:
-        from prometheus_client import start_http_server
-
         start_http_server(metrics_port, addr="0.0.0.0")
     runner = Worker(app)
 
@@ -121,14 +128,10 @@ def worker(once: bool, drain: bool, metrics_port: int | None) -> None:
               help="Day of the appointments (default: today in TECHAPI_TIMEZONE).")
 def sync(day: object) -> None:
     """Pull the day's service jobs from SP-API (incremental after the first run)."""
-    from techapi.clock import local_today
-    from techapi.jobs.sync import sync_day
-
     deps = _deps(_app())
-    s = deps.settings
-    target: date = day.date() if day else local_today(deps.clock, s.timezone)  # type: ignore[attr-defined]
+    target: date = day.date() if day else local_today(deps.clock, deps.settings.timezone)  # type: ignore[attr-defined]
     try:
-        result = sync_day(deps.db, deps.spapi, deps.clock, target, s.timezone, s.sync_lookback_days)
+        result = sync_day(deps, target)
     except SpApiError as exc:
         raise click.ClickException(f"sync failed, nothing was written: {exc}") from None
     kind = "full" if result.full else "incremental"
@@ -175,8 +178,6 @@ def users() -> None:
 def users_create(username: str, role: str, technician_id: str | None, stores: tuple[str, ...],
                  timezone: str | None, password_stdin: bool) -> None:
     """Create a technician, supervisor or admin."""
-    from techapi.auth.services import create_user
-
     password = sys.stdin.readline().rstrip("\r\n")
     deps = _deps(_app())
     with deps.db.session() as session:
@@ -197,8 +198,6 @@ def openapi() -> None:
 @click.option("--output", default="openapi/openapi.json", show_default=True, type=click.Path())
 def openapi_export(output: str) -> None:
     """Write the OpenAPI document (the committed copy is checked for drift by a test)."""
-    from techapi.openapi import spec_json
-
     app = _app(require_current_schema=False)
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -218,18 +217,6 @@ def openapi_export(output: str) -> None:
 def sandbox(host: str, port: int, bulk_jobs: int, error_rate: float, error_after_commit_rate: float,
             throttle_rate: float, latency: float) -> None:
     """Run the SP-API simulator as an HTTP server."""
-    from techapi.clock import SystemClock, local_today
-    from techapi.config import load_settings
-    from techapi.spapi.sandbox import (
-        SANDBOX_CLIENT_ID,
-        SANDBOX_CLIENT_SECRET,
-        SANDBOX_REFRESH_TOKEN,
-        Faults,
-        Sandbox,
-        SandboxServer,
-    )
-    from techapi.spapi.sandbox.seed import seed_bulk
-
     settings = load_settings()
     today = local_today(SystemClock(), settings.timezone)
     box = Sandbox.demo(today, settings.timezone, settings.marketplace_id, faults=Faults(
@@ -261,8 +248,6 @@ def sandbox(host: str, port: int, bulk_jobs: int, error_rate: float, error_after
 @main.command("check-config")
 def check_config() -> None:
     """Check the environment: database, migrations, blob store, LWA credentials, upload allow-list."""
-    from techapi.checks import full
-
     deps = _deps(_app(require_current_schema=False))
     results = full(deps)
     for check in results:
@@ -275,8 +260,6 @@ def check_config() -> None:
 @click.option("--stuck-minutes", default=30, show_default=True, help="Closures queued longer than this are stuck.")
 def status(stuck_minutes: int) -> None:
     """Print the task queue and the closures that need an operator."""
-    from techapi.ops import status_report
-
     deps = _deps(_app())
     click.echo(status_report(deps, stuck_minutes))
 

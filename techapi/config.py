@@ -90,6 +90,8 @@ class Settings:
     proxy_fix_hops: int = 0  # proxies in front whose X-Forwarded-* headers are trusted
     task_lease_seconds: int = 300
     task_backoff_seconds: float = 5.0
+    task_backoff_max_seconds: float = 900.0  # TEMP until the declarative settings land
+    task_max_attempts: int = 8  # TEMP until the declarative settings land
     # argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

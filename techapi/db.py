@@ -1,7 +1,9 @@
-"""Engine, one session per app context, and the Alembic wiring.
+"""Engine, one session per app context, the unit of work, and the Alembic wiring.
 
-Services own their transactions (commit on success); the teardown always
-rolls back whatever a request left open, so a failed request writes nothing.
+Service entry points own their transactions: `with transaction(session):`
+commits when the block ends and rolls back when it raises. Domain steps never
+commit. The teardown always rolls back whatever a request left open, so a
+failed request writes nothing.
 """
 
 from __future__ import annotations
@@ -105,13 +107,19 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session outside a request (CLI, worker): rolled back unless committed."""
+        """A session outside a request (CLI, worker, reads): rolled back unless committed."""
         session = self.sessions()
         try:
             yield session
         finally:
             session.rollback()
             session.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A new session holding one unit of work (worker, CLI)."""
+        with self.session() as session, transaction(session):
+            yield session
 
     # Migrations -------------------------------------------------------------
 
@@ -149,6 +157,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """One unit of work on `session`: committed when the block ends normally,
+    rolled back when it raises, so nothing is ever half-written."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def end_read(session: Session) -> None:
+    """End a transaction that only read, keeping what it loaded. On SQLite every
+    transaction holds the write lock (BEGIN IMMEDIATE), so one that is followed by
+    slow work (password hashing, image decoding) must not stay open."""
+    session.commit()
 
 
 def get_db() -> Database:

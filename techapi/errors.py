@@ -1,13 +1,18 @@
-"""Domain errors, mapped once to the one JSON error shape {code, status, message, errors}."""
+"""Every domain error, and the one JSON error shape {code, status, message, errors}.
+
+Services and pure modules raise these (or their own plain exceptions that a
+service translates); the edge maps them to HTTP once, here.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +39,12 @@ class DomainError(Exception):
         self.headers = headers or {}
 
 
-class NotFoundError(DomainError):
-    status = 404
+class BadRequestError(DomainError):
+    status = 400
+
+
+class MalformedWebhook(BadRequestError):
+    """Webhook headers or body that cannot be read."""
 
 
 class UnauthorizedError(DomainError):
@@ -45,12 +54,38 @@ class UnauthorizedError(DomainError):
         super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="techapi"'})
 
 
+class WebhookNotAuthentic(DomainError):
+    """A webhook whose signature or timestamp does not hold (no bearer challenge)."""
+
+    status = 401
+
+
 class ForbiddenError(DomainError):
     status = 403
 
 
+class NotFoundError(DomainError):
+    status = 404
+
+
 class ConflictError(DomainError):
     status = 409
+
+
+class IllegalTransition(ConflictError):
+    """A state machine refused the move."""
+
+
+class StartNotRecorded(ConflictError):
+    """A finish arrived before its start (a retry may bring the start)."""
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
 
 
 class ValidationError(DomainError):
@@ -64,15 +99,13 @@ class TooManyRequestsError(DomainError):
         super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
 
 
-class UpstreamError(DomainError):
-    """SP-API could not be reached or refused; our fault or theirs, never the client's."""
-
-    status = 502
+class ServiceUnavailable(DomainError):
+    status = 503
 
 
-def error_response(status: int, name: str, message: str, errors: Any = None,
+def error_response(status: int, message: str, errors: Any = None,
                    headers: dict[str, str] | None = None) -> Response:
-    body: dict[str, Any] = {"code": status, "status": name, "message": message}
+    body: dict[str, Any] = {"code": status, "status": HTTP_STATUS_CODES.get(status, "Error"), "message": message}
     if errors:
         body["errors"] = errors
     response = jsonify(body)
@@ -81,7 +114,8 @@ def error_response(status: int, name: str, message: str, errors: Any = None,
     return response
 
 
-def _http_exception(exc: HTTPException) -> Response:
+def http_error_response(exc: HTTPException) -> Response:
+    """Werkzeug's and webargs' errors (404 routes, 405, 413, parsing, 422 schema) in our shape."""
     data = getattr(exc, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
     message = data.get("message") or exc.description or exc.name
@@ -92,36 +126,29 @@ def _http_exception(exc: HTTPException) -> Response:
     headers = dict(data.get("headers") or {})
     if exc.code == 405:
         headers.update({k: v for k, v in exc.get_headers() if k.lower() == "allow"})
-    return error_response(exc.code or 500, exc.name, message, errors, headers)
+    return error_response(exc.code or 500, message, errors, headers)
 
 
 def _domain_error(exc: DomainError) -> Response:
-    from werkzeug.http import HTTP_STATUS_CODES
-
-    return error_response(exc.status, HTTP_STATUS_CODES.get(exc.status, "Error"), exc.message,
-                          exc.errors, exc.headers)
+    return error_response(exc.status, exc.message, exc.errors, exc.headers)
 
 
 def _unexpected(exc: Exception) -> Response:
-    if isinstance(exc, HTTPException):
-        return _http_exception(exc)
     # The traceback goes to the log, never to the client.
     log.exception("unhandled error")
-    return error_response(500, "Internal Server Error", "Internal server error; it has been logged")
+    return error_response(500, "Internal server error; it has been logged")
 
 
 def refuse_nul_characters() -> None:
     """NUL is never meaningful in our inputs, and PostgreSQL text cannot hold it:
     refuse it at the edge (path, query, JSON body) instead of failing deep down."""
-    from flask import request
-
     data = request.get_data(cache=True) if request.is_json else b""
     if ("\x00" in request.path or b"\x00" in request.query_string or b"%00" in request.query_string
             or b"\\u0000" in data or b"\x00" in data):
-        raise DomainError("NUL characters are not allowed in requests")
+        raise BadRequestError("NUL characters are not allowed in requests")
 
 
 def register_error_handlers(app: Flask) -> None:
+    """Domain errors and anything unexpected; HTTP exceptions are the Api's (see apidoc.Api)."""
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(Exception, _unexpected)

@@ -9,19 +9,17 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy.exc import SQLAlchemyError
 
+from techapi.apidoc import error_answers
 from techapi.db import get_db
-from techapi.errors import DomainError, ErrorSchema
+from techapi.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 blp = Blueprint("health", __name__, description="Probes")
+answers = error_answers(blp, {503: "The database is not reachable"})
 
 
 class StatusSchema(Schema):
     status = fields.String(required=True)
-
-
-class NotReady(DomainError):
-    status = 503
 
 
 @blp.route("/healthz")
@@ -35,12 +33,12 @@ class Health(MethodView):
 @blp.route("/readyz")
 class Ready(MethodView):
     @blp.response(200, StatusSchema)
-    @blp.alt_response(503, schema=ErrorSchema, description="The database is not reachable")
+    @answers(503, public=True)
     def get(self) -> dict[str, str]:
         """Readiness: the database answers"""
         try:
             get_db().ping()
         except SQLAlchemyError as exc:
             log.warning("readiness check failed: %s", type(exc).__name__)
-            raise NotReady("Database unreachable") from None
+            raise ServiceUnavailable("Database unreachable") from None
         return {"status": "ready"}

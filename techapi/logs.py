@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
+
+from flask import g
 
 from techapi.config import Settings
-from techapi.observability import JsonFormatter
 
 _configured = False
 # Bearer tokens, LWA access/refresh tokens and client secrets in free text.
@@ -15,6 +18,36 @@ PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-.~+/=]+"),
     re.compile(r"(?i)((?:client_secret|refresh_token|access_token|password)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"),
 ]
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request's context when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        try:
+            if g and "request_id" in g:
+                entry["request_id"] = g.request_id
+                if "user" in g:
+                    entry["user_id"] = g.user.id
+                if g.get("job_id"):
+                    entry["job_id"] = g.job_id
+        except RuntimeError:  # outside a request
+            pass
+        for key in ("request_id", "user_id", "job_id", "task", "method", "route", "status", "duration_ms"):
+            value = getattr(record, key, None)
+            if value is not None:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, default=str)
 
 
 class RedactingFilter(logging.Filter):

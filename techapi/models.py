@@ -1,14 +1,14 @@
 """Imports every model so Base.metadata knows all tables (Alembic, tests)."""
 
-from techapi.audit import AuditEvent
-from techapi.auth.models import AccessToken, LoginFailure, Role, User, UserStore
+from techapi.audit.models import AuditEvent
+from techapi.auth.models import AccessToken, LoginFailure, User, UserStore
 from techapi.closures.models import Cancellation, Closure
 from techapi.evidence.models import Document, TimeRecord
-from techapi.idempotency import IdempotencyRecord
+from techapi.idempotency.models import IdempotencyRecord
 from techapi.jobs.models import Job, JobTechnician, SyncCursor, SyncedDay
-from techapi.spapi.shared_limits import RateBucket
+from techapi.queue.models import Task
+from techapi.spapi.models import RateBucket
 from techapi.webhooks.models import WebhookEvent
-from techapi.worker.queue import Task
 
 __all__ = [
     "AccessToken",
@@ -17,16 +17,15 @@ __all__ = [
     "Closure",
     "Document",
     "IdempotencyRecord",
-    "WebhookEvent",
-    "Task",
-    "TimeRecord",
     "Job",
     "JobTechnician",
     "LoginFailure",
     "RateBucket",
-    "Role",
     "SyncCursor",
     "SyncedDay",
+    "Task",
+    "TimeRecord",
     "User",
     "UserStore",
+    "WebhookEvent",
 ]

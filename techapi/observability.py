@@ -1,26 +1,21 @@
-"""Request IDs, structured JSON logs and Prometheus metrics.
+"""Request IDs, the access log and this process's Prometheus counters.
 
-Logs carry the request ID (taken from X-Request-ID or made up, and returned), the
-user ID and the job ID where known, and never a secret or personal data beyond
-IDs. /metrics shows this process's counters plus gauges read from the database
-at scrape time (queue depth and age, documents and closures by state), so any
-web process gives the same operational picture.
+Every request gets an ID (taken from X-Request-ID or made up, and returned) that
+the log lines carry. The /metrics endpoint, which adds gauges read from the
+database, is on the read side (reads/ops.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import time
 import uuid
-from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from flask import Flask, Response, g, request
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
-from sqlalchemy import func, select
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 log = logging.getLogger("techapi.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
@@ -53,36 +48,6 @@ class SpApiMetrics:
             SPAPI_WAIT.labels(operation).inc(seconds)
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with the request's context when there is one."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        try:
-            if g and "request_id" in g:
-                entry["request_id"] = g.request_id
-                if "user" in g:
-                    entry["user_id"] = g.user.id
-                if g.get("job_id"):
-                    entry["job_id"] = g.job_id
-        except RuntimeError:  # outside a request
-            pass
-        for key in ("request_id", "user_id", "job_id", "task", "method", "route", "status", "duration_ms"):
-            value = getattr(record, key, None)
-            if value is not None:
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        elif record.exc_text:
-            entry["exception"] = record.exc_text
-        return json.dumps(entry, default=str)
-
-
 def _before() -> None:
     given = request.headers.get("X-Request-ID", "")
     g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
@@ -107,54 +72,17 @@ def _after(response: Response) -> Response:
 
 def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return registry
     return DEFAULT_REGISTRY
 
 
-def database_gauges(db, now: datetime) -> bytes:
-    """Queue, documents and closures, read from the database at scrape time."""
-    from techapi.closures.models import Closure
-    from techapi.evidence.models import Document
-    from techapi.worker.queue import Task, TaskState
-
-    registry = CollectorRegistry()
-    depth = Gauge("techapi_queue_tasks", "Tasks in the queue by kind and state", ["kind", "state"],
-                  registry=registry)
-    oldest = Gauge("techapi_queue_oldest_pending_age_seconds", "Age of the oldest pending or running task",
-                   registry=registry)
-    documents = Gauge("techapi_documents", "Documents by upload status", ["status"], registry=registry)
-    closures = Gauge("techapi_closures", "Closures by state", ["state"], registry=registry)
-    with db.session() as session:
-        for kind, state, count in session.execute(
-                select(Task.kind, Task.state, func.count()).group_by(Task.kind, Task.state)):
-            depth.labels(kind, state).set(count)
-        first = session.scalar(select(func.min(Task.created_at))
-                               .where(Task.state.in_([TaskState.PENDING, TaskState.RUNNING])))
-        oldest.set((now - first).total_seconds() if first else 0)
-        for status, count in session.execute(select(Document.status, func.count()).group_by(Document.status)):
-            documents.labels(status).set(count)
-        for state, count in session.execute(select(Closure.state, func.count()).group_by(Closure.state)):
-            closures.labels(state).set(count)
-    return generate_latest(registry)
-
-
-metrics_blp = Blueprint("metrics", __name__)
-
-
-@metrics_blp.get("/metrics")
-def metrics() -> Response:
-    from techapi.context import deps
-
-    d = deps()
-    body = generate_latest(_registry()) + database_gauges(d.db, d.clock.now())
-    return Response(body, content_type=CONTENT_TYPE_LATEST)
+def process_metrics() -> bytes:
+    """This process's counters, or with gunicorn every web process's (multiprocess mode)."""
+    return generate_latest(_registry())
 
 
 def init_app(app: Flask) -> None:
     app.before_request(_before)
     app.after_request(_after)
-    app.register_blueprint(metrics_blp)

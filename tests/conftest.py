@@ -186,7 +186,7 @@ def client(app):
 @pytest.fixture
 def synced(deps):
     """Today's demo jobs pulled from the in-process sandbox."""
-    return sync_day(deps.db, deps.spapi, deps.clock, NOW.date(), "UTC", 90)
+    return sync_day(deps, NOW.date())
 
 
 class Auth:

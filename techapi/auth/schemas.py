@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from techapi.auth.models import Role
+
 
 class LoginSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(1, 64))
@@ -16,7 +18,7 @@ class TokenSchema(Schema):
 
 class MeSchema(Schema):
     username = fields.String(required=True)
-    role = fields.String(required=True, metadata={"enum": ["technician", "supervisor", "admin"]})
+    role = fields.String(required=True, metadata={"enum": [r.value for r in Role]})
     technicianId = fields.String(allow_none=True, attribute="technician_id")
     storeIds = fields.List(fields.String(), attribute="store_ids")
     timezone = fields.String(required=True, metadata={"description": "Effective time zone for 'today'"})

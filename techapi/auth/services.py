@@ -1,4 +1,7 @@
-"""Login, bearer tokens, lockout and user management. Services own the transaction."""
+"""Login, bearer tokens, lockout, profiles and user management.
+
+Each public function is a service entry point that owns its transaction.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from techapi.auth.models import AccessToken, LoginFailure, Role, User, UserStore
-from techapi.auth.passwords import MIN_PASSWORD_LENGTH, Passwords
 from techapi.clock import Clock
 from techapi.config import Settings, check_timezone
+from techapi.db import end_read, transaction
 from techapi.errors import ConflictError, TooManyRequestsError, UnauthorizedError, ValidationError
+from techapi.passwords import MIN_PASSWORD_LENGTH, Passwords
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,17 @@ class IssuedToken:
     access_token: str
     expires_in: int
     token_type: str = "Bearer"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The caller as `GET /v1/me` shows them: the time zone is the effective one."""
+
+    username: str
+    role: str
+    technician_id: str | None
+    store_ids: list[str]
+    timezone: str
 
 
 def token_hash(raw: str) -> str:
@@ -33,61 +48,47 @@ def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
-def _retry_after(session: Session, column, value: str, since: datetime, window: int, now: datetime) -> int:
-    oldest = session.scalar(select(func.min(LoginFailure.at)).where(column == value, LoginFailure.at >= since))
-    return int(((oldest or now) + timedelta(seconds=window) - now).total_seconds()) + 1
-
-
-def login(
-    session: Session,
-    passwords: Passwords,
-    settings: Settings,
-    clock: Clock,
-    username: str,
-    password: str,
-    client: str,
-) -> IssuedToken:
-    now = clock.now()
-    name = normalise_username(username)[:64]
-    client = (client or "unknown")[:64]
+def _lockout(session: Session, settings: Settings, name: str, client: str, now: datetime
+             ) -> TooManyRequestsError | None:
+    """Checked before the password, so a locked account cannot be probed."""
     window = settings.login_window_seconds
     since = now - timedelta(seconds=window)
     session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-
-    def failures(column, value: str) -> int:
-        return session.scalar(
-            select(func.count()).select_from(LoginFailure).where(column == value, LoginFailure.at >= since)
-        ) or 0
-
-    # Checked before the password, so a locked account cannot be probed.
-    for column, value, limit, what in (
+    limits: tuple[tuple[InstrumentedAttribute, str, int, str], ...] = (
         (LoginFailure.username, name, settings.login_max_failures, "this account"),
         (LoginFailure.client, client, settings.login_max_failures_per_client, "this client"),
-    ):
-        if failures(column, value) >= limit:
-            retry = _retry_after(session, column, value, since, window, now)
-            session.commit()
-            raise TooManyRequestsError(
-                f"Too many failed logins for {what}; try again in {retry} seconds", retry_after=retry
-            )
-
-    user = session.scalar(select(User).where(User.username == name))
-    if not passwords.verify(user.password_hash if user else None, password) or not (user and user.active):
-        session.add(LoginFailure(username=name, client=client, at=now))
-        session.commit()
-        raise UnauthorizedError("Invalid username or password")
-
-    session.execute(delete(LoginFailure).where(LoginFailure.username == name))
-    raw = secrets.token_urlsafe(32)
-    session.add(
-        AccessToken(
-            user_id=user.id,
-            token_hash=token_hash(raw),
-            created_at=now,
-            expires_at=now + timedelta(seconds=settings.token_ttl_seconds),
-        )
     )
-    session.commit()
+    for column, value, limit, what in limits:
+        count, oldest = session.execute(select(func.count(), func.min(LoginFailure.at))
+                                        .where(column == value, LoginFailure.at >= since)).one()
+        if count >= limit:
+            retry = int(((oldest or now) + timedelta(seconds=window) - now).total_seconds()) + 1
+            return TooManyRequestsError(f"Too many failed logins for {what}; try again in {retry} seconds",
+                                        retry_after=retry)
+    return None
+
+
+def login(session: Session, passwords: Passwords, settings: Settings, clock: Clock,
+          username: str, password: str, client: str) -> IssuedToken:
+    now = clock.now()
+    name = normalise_username(username)[:64]
+    client = (client or "unknown")[:64]
+    with transaction(session):
+        refused = _lockout(session, settings, name, client, now)
+    if refused is not None:
+        raise refused
+    user = session.scalar(select(User).where(User.username == name))
+    stored = user.password_hash if user else None
+    end_read(session)  # argon2 is slow by design: no transaction stays open across it
+    if not passwords.verify(stored, password) or not (user and user.active):
+        with transaction(session):
+            session.add(LoginFailure(username=name, client=client, at=now))
+        raise UnauthorizedError("Invalid username or password")
+    raw = secrets.token_urlsafe(32)
+    with transaction(session):
+        session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+        session.add(AccessToken(user_id=user.id, token_hash=token_hash(raw), created_at=now,
+                                expires_at=now + timedelta(seconds=settings.token_ttl_seconds)))
     return IssuedToken(access_token=raw, expires_in=settings.token_ttl_seconds)
 
 
@@ -105,8 +106,12 @@ def authenticate(session: Session, clock: Clock, raw_token: str) -> tuple[User, 
 
 
 def logout(session: Session, clock: Clock, token: AccessToken) -> None:
-    token.revoked_at = clock.now()
-    session.commit()
+    with transaction(session):
+        token.revoked_at = clock.now()
+
+
+def profile(user: User, default_timezone: str) -> Profile:
+    return Profile(user.username, user.role, user.technician_id, user.store_ids, user.timezone or default_timezone)
 
 
 def set_timezone(session: Session, user: User, timezone: str | None) -> User:
@@ -117,25 +122,14 @@ def set_timezone(session: Session, user: User, timezone: str | None) -> User:
             raise ValidationError(
                 "Unknown time zone", errors={"timezone": [f"unknown time zone {timezone!r}"]}
             ) from None
-    user.timezone = timezone
-    session.commit()
+    with transaction(session):
+        user.timezone = timezone
     return user
 
 
-def create_user(
-    session: Session,
-    passwords: Passwords,
-    clock: Clock,
-    username: str,
-    role: str,
-    password: str,
-    technician_id: str | None = None,
-    stores: Iterable[str] = (),
-    timezone: str | None = None,
-    enforce_policy: bool = True,
-) -> User:
-    name = normalise_username(username)
-    stores = sorted({s.strip() for s in stores if s.strip()})
+def _check_new_user(name: str, role: str, password: str, technician_id: str | None, stores: list[str],
+                    timezone: str | None, enforce_policy: bool) -> str:
+    """The role, once every rule for a new account holds."""
     if not name or len(name) > 64 or not all(c.isalnum() or c in "-_.@" for c in name):
         raise ValidationError("username: 1-64 characters: letters, digits, - _ . @")
     try:
@@ -157,20 +151,32 @@ def create_user(
             check_timezone("timezone", timezone)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
-    if session.scalar(select(User).where(User.username == name)):
-        raise ConflictError(f"user {name!r} already exists")
-    if technician_id and session.scalar(select(User).where(User.technician_id == technician_id)):
-        raise ConflictError(f"technician id {technician_id!r} already belongs to another user")
-    user = User(
-        username=name,
-        password_hash=passwords.hash(password),
-        role=role,
-        technician_id=technician_id,
-        timezone=timezone,
-        active=True,
-        created_at=clock.now(),
-        stores=[UserStore(store_id=s) for s in stores],
-    )
-    session.add(user)
-    session.commit()
+    return role
+
+
+def create_user(
+    session: Session,
+    passwords: Passwords,
+    clock: Clock,
+    username: str,
+    role: str,
+    password: str,
+    technician_id: str | None = None,
+    stores: Iterable[str] = (),
+    timezone: str | None = None,
+    enforce_policy: bool = True,
+) -> User:
+    name = normalise_username(username)
+    store_ids = sorted({s.strip() for s in stores if s.strip()})
+    role = _check_new_user(name, role, password, technician_id, store_ids, timezone, enforce_policy)
+    password_hash = passwords.hash(password)  # slow by design: before the transaction
+    with transaction(session):
+        if session.scalar(select(User).where(User.username == name)):
+            raise ConflictError(f"user {name!r} already exists")
+        if technician_id and session.scalar(select(User).where(User.technician_id == technician_id)):
+            raise ConflictError(f"technician id {technician_id!r} already belongs to another user")
+        user = User(username=name, password_hash=password_hash, role=role, technician_id=technician_id,
+                    timezone=timezone, active=True, created_at=clock.now(),
+                    stores=[UserStore(store_id=s) for s in store_ids])
+        session.add(user)
     return user

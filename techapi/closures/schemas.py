@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from techapi.closures.models import CancellationState, ClosureState
+from techapi.closures.models import CancellationState, ClosureState, ClosureStep
 
 STATES = [s.value for s in ClosureState]
 
@@ -10,39 +10,42 @@ STATES = [s.value for s in ClosureState]
 class EventSchema(Schema):
     action = fields.String(required=True)
     at = fields.DateTime(required=True, metadata={"description": "Server time"})
-    deviceAt = fields.DateTime(allow_none=True, metadata={"description": "Device time, when one was sent"})
+    deviceAt = fields.DateTime(allow_none=True, attribute="device_at",
+                               metadata={"description": "Device time, when one was sent"})
     actor = fields.String(required=True)
     source = fields.String(required=True)
     details = fields.Dict(required=True)
 
 
 class HistorySchema(Schema):
-    serviceJobId = fields.String(required=True)
+    serviceJobId = fields.String(required=True, attribute="service_job_id")
     events = fields.List(fields.Nested(EventSchema), required=True)
 
 
 class ClosureSchema(Schema):
-    serviceJobId = fields.String(required=True)
+    serviceJobId = fields.String(required=True, attribute="service_job_id")
     state = fields.String(required=True, metadata={"enum": STATES})
-    requestedBy = fields.String(allow_none=True)
-    requestedAt = fields.DateTime(required=True)
-    decidedBy = fields.String(allow_none=True)
-    decidedAt = fields.DateTime(allow_none=True)
-    rejectionReason = fields.String(allow_none=True)
-    failureReason = fields.String(allow_none=True)
-    step = fields.String(required=True, metadata={"enum": ["NONE", "FULFILLMENT_SET"]})
-    upstreamStatus = fields.String(allow_none=True, metadata={"description": "The job's status on SP-API"})
-    completedAt = fields.DateTime(allow_none=True)
+    requestedBy = fields.String(allow_none=True, attribute="requested_by_name")
+    requestedAt = fields.DateTime(required=True, attribute="requested_at")
+    decidedBy = fields.String(allow_none=True, attribute="decided_by_name")
+    decidedAt = fields.DateTime(allow_none=True, attribute="decided_at")
+    rejectionReason = fields.String(allow_none=True, attribute="rejection_reason")
+    failureReason = fields.String(allow_none=True, attribute="failure_reason")
+    step = fields.String(required=True, metadata={"enum": [s.value for s in ClosureStep]})
+    upstreamStatus = fields.String(allow_none=True, attribute="upstream_status",
+                                   metadata={"description": "The job's status on SP-API"})
+    completedAt = fields.DateTime(allow_none=True, attribute="completed_at")
     history = fields.List(fields.Nested(EventSchema), required=True)
 
 
 class EvidenceDocumentSchema(Schema):
     id = fields.String(required=True)
     kind = fields.String(required=True)
-    contentType = fields.String(required=True)
+    contentType = fields.String(required=True, attribute="content_type")
     status = fields.String(required=True)
     size = fields.Integer(required=True)
-    url = fields.String(required=True, metadata={"description": "Where to download it (same authentication)"})
+    url = fields.String(required=True, attribute="content_url",
+                        metadata={"description": "Where to download it (same authentication)"})
 
 
 class EvidenceSchema(Schema):
@@ -52,16 +55,18 @@ class EvidenceSchema(Schema):
 
 
 class ClosureSummarySchema(Schema):
-    serviceJobId = fields.String(required=True)
-    state = fields.String(required=True, metadata={"enum": STATES})
-    requestedBy = fields.String(allow_none=True)
-    requestedAt = fields.DateTime(required=True)
-    rejectionReason = fields.String(allow_none=True)
-    failureReason = fields.String(allow_none=True)
-    storeId = fields.String(allow_none=True)
-    jobStatus = fields.String(required=True)
-    appointmentStart = fields.DateTime(allow_none=True)
-    customerName = fields.String(allow_none=True)
+    """One row of the closure list (closures.queries.ClosureSummary)."""
+
+    serviceJobId = fields.String(required=True, attribute="job.service_job_id")
+    state = fields.String(required=True, attribute="closure.state", metadata={"enum": STATES})
+    requestedBy = fields.String(allow_none=True, attribute="closure.requested_by_name")
+    requestedAt = fields.DateTime(required=True, attribute="closure.requested_at")
+    rejectionReason = fields.String(allow_none=True, attribute="closure.rejection_reason")
+    failureReason = fields.String(allow_none=True, attribute="closure.failure_reason")
+    storeId = fields.String(allow_none=True, attribute="job.store_id")
+    jobStatus = fields.String(required=True, attribute="job.status")
+    appointmentStart = fields.DateTime(allow_none=True, attribute="job.appointment_start")
+    customerName = fields.String(allow_none=True, attribute="job.customer_name")
     address = fields.String(allow_none=True)
     technicians = fields.List(fields.String(), required=True)
     evidence = fields.Nested(EvidenceSchema, required=True)
@@ -86,8 +91,8 @@ class CancelSchema(Schema):
 
 
 class CancellationSchema(Schema):
-    serviceJobId = fields.String(required=True)
-    reasonCode = fields.String(required=True)
+    serviceJobId = fields.String(required=True, attribute="service_job_id")
+    reasonCode = fields.String(required=True, attribute="reason_code")
     state = fields.String(required=True, metadata={"enum": [s.value for s in CancellationState]})
-    requestedAt = fields.DateTime(required=True)
-    failureReason = fields.String(allow_none=True)
+    requestedAt = fields.DateTime(required=True, attribute="requested_at")
+    failureReason = fields.String(allow_none=True, attribute="failure_reason")

@@ -2,177 +2,207 @@
 
 Each state change and the task it causes are written in one transaction (the
 outbox), with an audit event, so nothing is half-done when a process dies.
+`request_closure` is a step (offline replay and the field app call it inside
+their own transactions); the other public functions are entry points.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from techapi import audit
+from techapi.audit.models import AuditEvent
+from techapi.audit.trail import Actor, events_of, record
 from techapi.auth.models import Role, User
-from techapi.closures.models import Cancellation, CancellationState, Closure, ClosureState, can_move
-from techapi.errors import ConflictError, ForbiddenError, ValidationError
-from techapi.evidence.summary import evidence_for
+from techapi.closures.lifecycle import move_cancellation, move_closure
+from techapi.closures.models import (
+    IN_FLIGHT,
+    Cancellation,
+    CancellationState,
+    Closure,
+    ClosureState,
+    ClosureStep,
+)
+from techapi.closures.tasks import CANCEL_JOB, CLOSE_JOB
+from techapi.context import Deps
+from techapi.db import transaction
+from techapi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from techapi.evidence.access import job_to_act_on
+from techapi.evidence.summary import evidence_of
 from techapi.jobs import readiness
 from techapi.jobs import services as jobs
 from techapi.jobs.models import Job
+from techapi.queue.outbox import enqueue
 from techapi.spapi.reasons import allowed_cancellation_codes
-from techapi.worker.queue import enqueue
-
-CLOSE_TASK = "close_job"
-CANCEL_TASK = "cancel_job"
 
 
-def closure_of(session: Session, job_id: str) -> Closure | None:
-    return session.get(Closure, job_id)
+@dataclass(frozen=True)
+class History:
+    service_job_id: str
+    events: list[AuditEvent]
 
 
-def _move(session: Session, closure: Closure, new: ClosureState, now: datetime) -> None:
-    if not can_move(closure.state, new):
-        raise ConflictError(f"Closure is {closure.state}; it cannot become {new}")
-    closure.state = new
-    closure.updated_at = now
+def _actor(user: User) -> Actor:
+    return Actor.user(user.username, user.id)
 
 
-def _queue(session: Session, closure: Closure, now: datetime) -> None:
-    closure.failure_reason = None
-    enqueue(session, CLOSE_TASK, closure.service_job_id, now)
+# Steps ----------------------------------------------------------------------------
 
 
-def request_closure(session: Session, job: Job, user: User, now: datetime, require_approval: bool,
-                    min_photos: int, source: str = "api", commit: bool = True) -> Closure:
+def request_closure(session: Session, job: Job, actor: Actor, now: datetime, require_approval: bool,
+                    min_photos: int) -> Closure:
     """The technician asks for closure: refused with what is missing, else pending (or queued)."""
-    closure = closure_of(session, job.service_job_id)
-    if closure is not None and closure.state in (ClosureState.PENDING_APPROVAL, ClosureState.QUEUED):
+    closure = session.get(Closure, job.service_job_id)
+    if closure is not None and closure.state in IN_FLIGHT:
         return closure  # asking twice is asking once
     if closure is not None and closure.state == ClosureState.COMPLETED:
         raise ConflictError("The job is already closed")
     if closure is not None and closure.state == ClosureState.FAILED:
         raise ConflictError(f"Sending this closure failed ({closure.failure_reason}); a supervisor can retry it")
-    if job.status != readiness.CLOSABLE_STATUS:
+    if not readiness.closable(job.status):
         raise ConflictError(f"Job is {job.status} and cannot be closed")
-    evidence = evidence_for(session, [job.service_job_id])[job.service_job_id]
-    missing = readiness.still_needed(job.status, job.appointment_status, evidence, min_photos)
+    missing = readiness.still_needed(job.status, job.appointment_status, evidence_of(session, job.service_job_id),
+                                     min_photos)
     if missing:
         raise ConflictError(f"The job is not ready to close: {', '.join(missing)} missing",
                             errors={"stillNeeded": missing})
     target = ClosureState.PENDING_APPROVAL if require_approval else ClosureState.QUEUED
-    if closure is None:
-        closure = Closure(service_job_id=job.service_job_id, state=target, requested_by=user.id,
-                          requested_at=now, step="NONE", updated_at=now)
+    if closure is None:  # the first request: a new closure, not a move
+        closure = Closure(service_job_id=job.service_job_id, state=target, requested_by=actor.user_id,
+                          requested_at=now, step=ClosureStep.NONE, updated_at=now)
         session.add(closure)
-    else:
-        _move(session, closure, target, now)
-        closure.requested_by, closure.requested_at = user.id, now
+        record(session, job.service_job_id, "closure.requested", now, actor)
+    else:  # asked again after a rejection
+        move_closure(session, closure, target, now, actor, "closure.requested")
+        closure.requested_by, closure.requested_at = actor.user_id, now
         closure.decided_by = closure.decided_at = closure.rejection_reason = None
-    audit.record(session, job.service_job_id, "closure.requested", now, user.username, actor_user_id=user.id,
-                 source=source)
     if target == ClosureState.QUEUED:
-        _queue(session, closure, now)
-        audit.record(session, job.service_job_id, "closure.queued", now, "system", source=source,
-                     details={"reason": "approval not required"})
-    session.flush()
-    if commit:
-        session.commit()
+        enqueue(session, CLOSE_JOB, closure.service_job_id, now)
+        record(session, job.service_job_id, "closure.queued", now, Actor("system", actor.source),
+               details={"reason": "approval not required"})
     return closure
 
 
-def _decidable(session: Session, user: User, job_id: str) -> tuple[Job, Closure]:
+# Entry points ---------------------------------------------------------------------
+
+
+def ask_for_closure(deps: Deps, session: Session, user: User, job_id: str) -> Closure:
+    job = job_to_act_on(session, user, job_id)
+    settings = deps.settings
+    with transaction(session):
+        return request_closure(session, job, _actor(user), deps.clock.now(), settings.require_approval,
+                               settings.min_photos)
+
+
+def closure_of(session: Session, user: User, job_id: str) -> Closure:
+    job = jobs.job_for(session, user, job_id)
+    closure = session.get(Closure, job.service_job_id)
+    if closure is None:
+        raise NotFoundError("No closure has been asked for on this job")
+    return closure
+
+
+def _decidable(session: Session, user: User, job_id: str) -> Closure:
     """A closure a supervisor of the job's store may decide on (404 outside their stores)."""
     job = jobs.job_for(session, user, job_id)
     if user.role != Role.SUPERVISOR:
         raise ForbiddenError("Only a supervisor of the job's store decides on closures")
-    closure = closure_of(session, job.service_job_id)
+    closure = session.get(Closure, job.service_job_id)
     if closure is None:
         raise ConflictError("No closure has been asked for on this job")
-    return job, closure
-
-
-def approve(session: Session, user: User, job_id: str, now: datetime) -> Closure:
-    job, closure = _decidable(session, user, job_id)
-    if closure.state in (ClosureState.QUEUED, ClosureState.COMPLETED):
-        return closure  # approving twice is approving once
-    if closure.state != ClosureState.PENDING_APPROVAL:
-        raise ConflictError(f"Closure is {closure.state}; only a pending closure can be approved")
-    _move(session, closure, ClosureState.QUEUED, now)
-    closure.decided_by, closure.decided_at = user.id, now
-    _queue(session, closure, now)
-    audit.record(session, job.service_job_id, "closure.approved", now, user.username, actor_user_id=user.id)
-    session.commit()
     return closure
 
 
-def reject(session: Session, user: User, job_id: str, reason: str, now: datetime) -> Closure:
-    job, closure = _decidable(session, user, job_id)
-    if closure.state == ClosureState.REJECTED and closure.rejection_reason == reason:
+def approve(deps: Deps, session: Session, user: User, job_id: str) -> Closure:
+    now = deps.clock.now()
+    with transaction(session):
+        closure = _decidable(session, user, job_id)
+        if closure.state in (ClosureState.QUEUED, ClosureState.COMPLETED):
+            return closure  # approving twice is approving once
+        if closure.state != ClosureState.PENDING_APPROVAL:
+            raise ConflictError(f"Closure is {closure.state}; only a pending closure can be approved")
+        move_closure(session, closure, ClosureState.QUEUED, now, _actor(user), "closure.approved")
+        closure.decided_by, closure.decided_at = user.id, now
+        enqueue(session, CLOSE_JOB, closure.service_job_id, now)
         return closure
-    if closure.state != ClosureState.PENDING_APPROVAL:
-        raise ConflictError(f"Closure is {closure.state}; only a pending closure can be rejected")
-    _move(session, closure, ClosureState.REJECTED, now)
-    closure.decided_by, closure.decided_at, closure.rejection_reason = user.id, now, reason
-    audit.record(session, job.service_job_id, "closure.rejected", now, user.username, actor_user_id=user.id,
-                 details={"reason": reason})
-    session.commit()
-    return closure
 
 
-def retry(session: Session, user: User, job_id: str, now: datetime) -> Closure:
-    job, closure = _decidable(session, user, job_id)
-    if closure.state in (ClosureState.QUEUED, ClosureState.COMPLETED):
+def reject(deps: Deps, session: Session, user: User, job_id: str, reason: str) -> Closure:
+    now = deps.clock.now()
+    with transaction(session):
+        closure = _decidable(session, user, job_id)
+        if closure.state == ClosureState.REJECTED and closure.rejection_reason == reason:
+            return closure
+        if closure.state != ClosureState.PENDING_APPROVAL:
+            raise ConflictError(f"Closure is {closure.state}; only a pending closure can be rejected")
+        move_closure(session, closure, ClosureState.REJECTED, now, _actor(user), "closure.rejected",
+                     details={"reason": reason})
+        closure.decided_by, closure.decided_at, closure.rejection_reason = user.id, now, reason
         return closure
-    if closure.state != ClosureState.FAILED:
-        raise ConflictError(f"Closure is {closure.state}; only a failed closure can be retried")
-    _move(session, closure, ClosureState.QUEUED, now)
-    _queue(session, closure, now)
-    audit.record(session, job.service_job_id, "closure.retried", now, user.username, actor_user_id=user.id)
-    session.commit()
-    return closure
 
 
-def list_closures(session: Session, user: User, state: str | None) -> list[tuple[Closure, Job]]:
-    if user.role == Role.TECHNICIAN:
-        raise ForbiddenError("Closures are listed for supervisors")
-    query = (select(Closure, Job).join(Job, Job.service_job_id == Closure.service_job_id)
-             .options(selectinload(Job.technicians)))
-    if user.role == Role.SUPERVISOR:
-        query = query.where(Job.store_id.in_(user.store_ids))
-    if state:
-        query = query.where(Closure.state == state)
-    return [(c, j) for c, j in session.execute(query.order_by(Closure.requested_at, Closure.service_job_id))]
+def retry(deps: Deps, session: Session, user: User, job_id: str) -> Closure:
+    now = deps.clock.now()
+    with transaction(session):
+        closure = _decidable(session, user, job_id)
+        if closure.state in (ClosureState.QUEUED, ClosureState.COMPLETED):
+            return closure
+        if closure.state != ClosureState.FAILED:
+            raise ConflictError(f"Closure is {closure.state}; only a failed closure can be retried")
+        move_closure(session, closure, ClosureState.QUEUED, now, _actor(user), "closure.retried")
+        enqueue(session, CLOSE_JOB, closure.service_job_id, now)
+        return closure
 
 
-# Cancellation ----------------------------------------------------------------------
+def history(session: Session, user: User, job_id: str) -> History:
+    job = jobs.job_for(session, user, job_id)
+    return History(job.service_job_id, events_of(session, job.service_job_id))
 
 
-def request_cancellation(session: Session, job: Job, user: User, reason_code: str, now: datetime) -> Cancellation:
+# Cancellation ---------------------------------------------------------------------
+
+
+def cancellation_of(session: Session, user: User, job_id: str) -> Cancellation:
+    job = jobs.job_for(session, user, job_id)
+    cancellation = session.get(Cancellation, job.service_job_id)
+    if cancellation is None:
+        raise NotFoundError("No cancellation has been asked for on this job")
+    return cancellation
+
+
+def request_cancellation(deps: Deps, session: Session, user: User, job_id: str, reason_code: str) -> Cancellation:
+    job = jobs.job_for(session, user, job_id)
     if user.role not in (Role.TECHNICIAN, Role.SUPERVISOR):
         raise ForbiddenError("Only the technician or a supervisor of the store cancels a job")
-    existing = session.get(Cancellation, job.service_job_id)
-    if existing is not None and existing.state in (CancellationState.QUEUED, CancellationState.COMPLETED):
-        if existing.reason_code == reason_code:
-            return existing
-        raise ConflictError(f"A cancellation with reason {existing.reason_code} is already {existing.state}")
-    if job.status != readiness.CLOSABLE_STATUS:
-        raise ConflictError(f"Job is {job.status} and cannot be cancelled")
-    closure = closure_of(session, job.service_job_id)
-    if closure is not None and closure.state in (ClosureState.PENDING_APPROVAL, ClosureState.QUEUED):
-        raise ConflictError(f"A closure is {closure.state}; reject it before cancelling the job")
-    allowed = allowed_cancellation_codes(job.marketplace_id or "")
-    if reason_code not in allowed:
-        raise ValidationError(
-            f"Reason code {reason_code} is not valid in this marketplace; use one of {', '.join(allowed) or 'none'}",
-            errors={"json": {"reasonCode": [f"one of {', '.join(allowed)}"]}})
-    if existing is None:
-        existing = Cancellation(service_job_id=job.service_job_id, requested_at=now, attempts=0,
-                                reason_code=reason_code, state=CancellationState.QUEUED, updated_at=now)
-        session.add(existing)
-    existing.reason_code, existing.state = reason_code, CancellationState.QUEUED
-    existing.requested_by, existing.requested_at, existing.failure_reason = user.id, now, None
-    enqueue(session, CANCEL_TASK, job.service_job_id, now)
-    audit.record(session, job.service_job_id, "cancellation.requested", now, user.username, actor_user_id=user.id,
-                 details={"reasonCode": reason_code})
-    session.commit()
-    return existing
+    now = deps.clock.now()
+    with transaction(session):
+        existing = session.get(Cancellation, job.service_job_id)
+        if existing is not None and existing.state != CancellationState.FAILED:
+            if existing.reason_code == reason_code:
+                return existing
+            raise ConflictError(f"A cancellation with reason {existing.reason_code} is already {existing.state}")
+        if not readiness.closable(job.status):
+            raise ConflictError(f"Job is {job.status} and cannot be cancelled")
+        closure = session.get(Closure, job.service_job_id)
+        if closure is not None and closure.state in IN_FLIGHT:
+            raise ConflictError(f"A closure is {closure.state}; reject it before cancelling the job")
+        allowed = allowed_cancellation_codes(job.marketplace_id or "")
+        if reason_code not in allowed:
+            raise ValidationError(
+                f"Reason code {reason_code} is not valid in this marketplace; "
+                f"use one of {', '.join(allowed) or 'none'}",
+                errors={"json": {"reasonCode": [f"one of {', '.join(allowed)}"]}})
+        details = {"reasonCode": reason_code}
+        if existing is None:  # the first request: a new cancellation, not a move
+            existing = Cancellation(service_job_id=job.service_job_id, state=CancellationState.QUEUED,
+                                    attempts=0, updated_at=now)
+            session.add(existing)
+            record(session, job.service_job_id, "cancellation.requested", now, _actor(user), details=details)
+        else:  # asked again after a failure
+            move_cancellation(session, existing, CancellationState.QUEUED, now, _actor(user),
+                              action="cancellation.requested", details=details)
+        existing.reason_code, existing.requested_by, existing.requested_at = reason_code, user.id, now
+        enqueue(session, CANCEL_JOB, job.service_job_id, now)
+        return existing

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from techapi.auth.models import Role, User
-from techapi.closures.models import EVIDENCE_LOCKED, Closure
+from techapi.context import EvidenceLock
 from techapi.errors import ConflictError, ForbiddenError
 from techapi.jobs import services as jobs
 from techapi.jobs.models import Job
-from techapi.jobs.readiness import CLOSABLE_STATUS
+from techapi.jobs.readiness import open_for_work
 
 
 def job_to_act_on(session: Session, user: User, service_job_id: str) -> Job:
@@ -20,11 +20,11 @@ def job_to_act_on(session: Session, user: User, service_job_id: str) -> Job:
     return job
 
 
-def require_open(session: Session, job: Job) -> None:
+def require_open(session: Session, job: Job, locked: EvidenceLock) -> None:
     """Evidence can change only while SP-API still expects service on the job and
-    no closure is waiting for approval, queued or done."""
-    if job.status != CLOSABLE_STATUS or job.appointment_status != "ACTIVE":
+    nothing above (a closure waiting for approval, queued or done) has frozen it."""
+    if not open_for_work(job.status, job.appointment_status):
         raise ConflictError(f"Job is {job.status} and can no longer change")
-    closure = session.get(Closure, job.service_job_id)
-    if closure is not None and closure.state in EVIDENCE_LOCKED:
-        raise ConflictError(f"Closure is {closure.state}; the evidence can no longer change")
+    reason = locked(session, job.service_job_id)
+    if reason is not None:
+        raise ConflictError(reason)

@@ -33,9 +33,11 @@ PIL_FORMATS = {filetypes.JPEG: {"JPEG", "MPO"}, filetypes.PNG: {"PNG"}, filetype
 
 
 class ImageRejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+    """The image cannot be accepted: unreadable, corrupt, too many pixels, too big."""
+
+
+class ContentMismatch(Exception):
+    """The bytes decode as another format than their magic number says."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def _fit_jpeg(img: Image.Image, limit: int, icc: bytes | None) -> bytes:
         encoded = _encode(current, "JPEG", quality=QUALITIES[-1], **extra)
         if _size(encoded) <= limit:
             return encoded.getvalue()
-    raise ImageRejected(422, "The image could not be made small enough for Amazon")
+    raise ImageRejected("The image could not be made small enough for Amazon")
 
 
 def normalise(source: BinaryIO, detected: str, limit: int = MAX_DOCUMENT_BYTES) -> NormalisedImage:
@@ -134,16 +136,16 @@ def normalise(source: BinaryIO, detected: str, limit: int = MAX_DOCUMENT_BYTES) 
     try:
         img = Image.open(source)
     except Image.DecompressionBombError:
-        raise ImageRejected(422, "The image has too many pixels") from None
+        raise ImageRejected("The image has too many pixels") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
-        raise ImageRejected(422, "The file is not a readable image") from None
+        raise ImageRejected("The file is not a readable image") from None
     with img:
         if img.format not in PIL_FORMATS[detected]:
-            raise ImageRejected(415, "The file's content does not match its type")
+            raise ContentMismatch("The file's content does not match its type")
         if img.width * img.height > MAX_PIXELS:
-            raise ImageRejected(422, f"The image has too many pixels ({img.width}x{img.height})")
+            raise ImageRejected(f"The image has too many pixels ({img.width}x{img.height})")
         if detected == filetypes.TIFF and getattr(img, "n_frames", 1) > 1:
-            raise ImageRejected(422, "Multi-page TIFF: send multi-page documents as one PDF")
+            raise ImageRejected("Multi-page TIFF: send multi-page documents as one PDF")
         exif = img.getexif()
         captured, gps = _captured_at(exif), _gps(exif)
         icc = img.info.get("icc_profile")
@@ -152,7 +154,7 @@ def normalise(source: BinaryIO, detected: str, limit: int = MAX_DOCUMENT_BYTES) 
             # In place: no copy of the pixels unless the picture has to turn.
             upright = ImageOps.exif_transpose(img, in_place=False) if exif.get(0x0112, 1) != 1 else img
         except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-            raise ImageRejected(422, "The image is corrupt or truncated") from None
+            raise ImageRejected("The image is corrupt or truncated") from None
 
     data: bytes | None = None
     content_type = filetypes.JPEG

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from techapi.db import Base, UTCDateTime
+from techapi.states import Transitions
 
 
 class TimeKind(enum.StrEnum):
@@ -24,7 +25,7 @@ class TimeRecord(Base):
     service_job_id: Mapped[str] = mapped_column(
         ForeignKey("jobs.service_job_id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # TimeKind
     at: Mapped[datetime] = mapped_column(UTCDateTime)  # the time that counts (UTC)
     device_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # as the device sent it
     device_offset_minutes: Mapped[int | None] = mapped_column(Integer)  # the device's UTC offset
@@ -33,6 +34,13 @@ class TimeRecord(Base):
     source: Mapped[str] = mapped_column(String(16))
     # Optimistic concurrency: a change must name the version it replaces.
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def device_at_as_sent(self) -> str | None:
+        """The device's time in the device's own UTC offset, as it sent it."""
+        if self.device_at is None or self.device_offset_minutes is None:
+            return None
+        return self.device_at.astimezone(timezone(timedelta(minutes=self.device_offset_minutes))).isoformat()
 
 
 class DocumentKind(enum.StrEnum):
@@ -47,17 +55,18 @@ class DocumentStatus(enum.StrEnum):
     FAILED = "FAILED"
 
 
-# The upload state machine: which status may follow which.
-TRANSITIONS: dict[DocumentStatus, frozenset[DocumentStatus]] = {
-    DocumentStatus.RECEIVED: frozenset({DocumentStatus.UPLOADING}),
-    DocumentStatus.UPLOADING: frozenset({DocumentStatus.UPLOADED, DocumentStatus.FAILED, DocumentStatus.RECEIVED}),
-    DocumentStatus.FAILED: frozenset({DocumentStatus.UPLOADING}),
-    DocumentStatus.UPLOADED: frozenset(),
-}
-
-
-def can_move(current: str, new: str) -> bool:
-    return DocumentStatus(new) in TRANSITIONS[DocumentStatus(current)]
+D = DocumentStatus
+# The upload state machine. UPLOADING -> UPLOADING is the next attempt after a
+# passing failure; RECEIVED -> FAILED an upload that gave up before it began (its
+# blob gone, say); an UPLOADED document never changes again.
+DOCUMENT = Transitions("Document", DocumentStatus, {
+    D.RECEIVED: {D.UPLOADING, D.FAILED},
+    D.UPLOADING: {D.UPLOADING, D.UPLOADED, D.FAILED},
+    D.FAILED: set(),
+    D.UPLOADED: set(),
+})
+# What counts towards readiness: a document that failed for good does not.
+COUNTED = (D.RECEIVED, D.UPLOADING, D.UPLOADED)
 
 
 class Document(Base):
@@ -72,7 +81,7 @@ class Document(Base):
     service_job_id: Mapped[str] = mapped_column(ForeignKey("jobs.service_job_id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(8))
     poa_type: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # DocumentStatus, moved by evidence.documents.move_document
     failure_reason: Mapped[str | None] = mapped_column(String(500))
     file_name: Mapped[str | None] = mapped_column(String(255))  # display only, never a path
     detected_type: Mapped[str] = mapped_column(String(8))  # what the bytes are: JPEG, HEIC, ...
@@ -101,3 +110,8 @@ class Document(Base):
     @property
     def normalised_key(self) -> str:
         return f"documents/{self.id}/normalised"
+
+    @property
+    def content_url(self) -> str:
+        """Where a client downloads what is sent to Amazon (same authentication)."""
+        return f"/v1/jobs/{self.service_job_id}/documents/{self.id}/content"

@@ -18,17 +18,19 @@ class TimeInputSchema(Schema):
 
 class TimeRecordSchema(Schema):
     at = fields.DateTime(required=True, metadata={"description": "The recorded time, UTC"})
-    deviceAt = fields.String(allow_none=True, metadata={"description": "As the device sent it, with its offset"})
-    receivedAt = fields.DateTime(required=True, metadata={"description": "When the server received it"})
+    deviceAt = fields.String(allow_none=True, attribute="device_at_as_sent",
+                             metadata={"description": "As the device sent it, with its offset"})
+    receivedAt = fields.DateTime(required=True, attribute="received_at",
+                                 metadata={"description": "When the server received it"})
     source = fields.String(required=True, metadata={"enum": ["api", "field_app", "offline"]})
     version = fields.Integer(required=True)
 
 
 class WorkTimesSchema(Schema):
-    serviceJobId = fields.String(required=True)
+    serviceJobId = fields.String(required=True, attribute="service_job_id")
     start = fields.Nested(TimeRecordSchema, allow_none=True, required=True)
     finish = fields.Nested(TimeRecordSchema, allow_none=True, required=True)
-    stillNeeded = fields.List(fields.String(), required=True)
+    stillNeeded = fields.List(fields.String(), required=True, attribute="still_needed")
 
 
 class DocumentFormSchema(Schema):
@@ -43,22 +45,25 @@ class DocumentFileSchema(Schema):
 
 class DocumentSchema(Schema):
     id = fields.String(required=True)
-    serviceJobId = fields.String(required=True)
+    serviceJobId = fields.String(required=True, attribute="service_job_id")
     kind = fields.String(required=True, metadata={"enum": [k.value for k in DocumentKind]})
-    poaType = fields.String(allow_none=True)
-    fileName = fields.String(allow_none=True)
-    detectedType = fields.String(required=True, metadata={"description": "What the bytes are"})
-    contentType = fields.String(required=True, metadata={"description": "What is sent to Amazon"})
-    originalSize = fields.Integer(required=True)
+    poaType = fields.String(allow_none=True, attribute="poa_type")
+    fileName = fields.String(allow_none=True, attribute="file_name")
+    detectedType = fields.String(required=True, attribute="detected_type",
+                                 metadata={"description": "What the bytes are"})
+    contentType = fields.String(required=True, attribute="content_type",
+                                metadata={"description": "What is sent to Amazon"})
+    originalSize = fields.Integer(required=True, attribute="original_size")
     size = fields.Integer(required=True, metadata={"description": "Bytes sent to Amazon"})
     sha256 = fields.String(required=True, metadata={"description": "SHA-256 (hex) of the bytes sent"})
     width = fields.Integer(allow_none=True)
     height = fields.Integer(allow_none=True)
-    capturedAt = fields.DateTime(allow_none=True, metadata={"description": "From the photo's EXIF"})
+    capturedAt = fields.DateTime(allow_none=True, attribute="captured_at",
+                                 metadata={"description": "From the photo's EXIF"})
     status = fields.String(required=True, metadata={"enum": [s.value for s in DocumentStatus]})
-    failureReason = fields.String(allow_none=True)
-    uploadedAt = fields.DateTime(allow_none=True)
-    createdAt = fields.DateTime(required=True)
+    failureReason = fields.String(allow_none=True, attribute="failure_reason")
+    uploadedAt = fields.DateTime(allow_none=True, attribute="uploaded_at")
+    createdAt = fields.DateTime(required=True, attribute="created_at")
 
 
 class DocumentListSchema(Schema):

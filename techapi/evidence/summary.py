@@ -7,22 +7,24 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from techapi.evidence.models import Document, DocumentKind, DocumentStatus, TimeKind, TimeRecord
+from techapi.evidence.models import COUNTED, Document, DocumentKind, TimeKind, TimeRecord
 from techapi.jobs.readiness import Evidence
+
+CHUNK = 500
 
 
 def evidence_for(session: Session, job_ids: Iterable[str]) -> dict[str, Evidence]:
     ids = list(job_ids)
     times: dict[str, set[str]] = {}
     docs: dict[str, dict[str, int]] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i:i + CHUNK]
         for job_id, kind in session.execute(
                 select(TimeRecord.service_job_id, TimeRecord.kind).where(TimeRecord.service_job_id.in_(chunk))):
             times.setdefault(job_id, set()).add(kind)
         for job_id, kind, count in session.execute(
                 select(Document.service_job_id, Document.kind, func.count())
-                .where(Document.service_job_id.in_(chunk), Document.status != DocumentStatus.FAILED)
+                .where(Document.service_job_id.in_(chunk), Document.status.in_(COUNTED))
                 .group_by(Document.service_job_id, Document.kind)):
             docs.setdefault(job_id, {})[kind] = count
     return {
@@ -34,3 +36,7 @@ def evidence_for(session: Session, job_ids: Iterable[str]) -> dict[str, Evidence
         )
         for job_id in ids
     }
+
+
+def evidence_of(session: Session, job_id: str) -> Evidence:
+    return evidence_for(session, [job_id])[job_id]

@@ -1,4 +1,5 @@
-"""Recording when the work really started and finished."""
+"""Recording when the work really started and finished: the rules (pure) and the
+step that applies them in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from techapi import audit
-from techapi.auth.models import User
+from techapi.audit.trail import Actor, record
 from techapi.clock import as_utc
-from techapi.errors import ConflictError, ValidationError
+from techapi.context import EvidenceLock
+from techapi.errors import ConflictError, StartNotRecorded, ValidationError
 from techapi.evidence.access import require_open
 from techapi.evidence.models import TimeKind, TimeRecord
 from techapi.jobs.models import Job
@@ -22,15 +23,14 @@ APPOINTMENT_SLACK = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
-class WorkTimes:
-    service_job_id: str
-    start: TimeRecord | None
-    finish: TimeRecord | None
+class TimeInput:
+    """What a client sends: the device's time, and the version it changes (if any)."""
 
-
-def times_of(session: Session, job_id: str) -> WorkTimes:
-    return WorkTimes(job_id, session.get(TimeRecord, (job_id, TimeKind.START)),
-                     session.get(TimeRecord, (job_id, TimeKind.FINISH)))
+    device_at: datetime | None = None
+    version: int | None = None
+    # Set when the server corrected a wrong device clock (offline replay).
+    corrected_at: datetime | None = None
+    clock_skew_seconds: float | None = None
 
 
 def check_time(kind: TimeKind, at: datetime, now: datetime, job: Job, other: TimeRecord | None) -> None:
@@ -48,7 +48,7 @@ def check_time(kind: TimeKind, at: datetime, now: datetime, job: Job, other: Tim
                 errors={"json": {"at": ["far outside the appointment"]}})
     if kind == TimeKind.FINISH:
         if other is None:
-            raise ConflictError("Record the start before the finish")
+            raise StartNotRecorded("Record the start before the finish")
         if at < other.at:
             raise ValidationError(f"Finish time {at.isoformat()} is before the start time {other.at.isoformat()}",
                                   errors={"json": {"at": ["before the start"]}})
@@ -57,15 +57,9 @@ def check_time(kind: TimeKind, at: datetime, now: datetime, job: Job, other: Tim
                               errors={"json": {"at": ["after the finish"]}})
 
 
-@dataclass(frozen=True)
-class TimeInput:
-    """What a client sends: the device's time, and the version it changes (if any)."""
-
-    device_at: datetime | None = None
-    version: int | None = None
-    # Set when the server corrected a wrong device clock (offline replay).
-    corrected_at: datetime | None = None
-    clock_skew_seconds: float | None = None
+def times_of(session: Session, job_id: str) -> tuple[TimeRecord | None, TimeRecord | None]:
+    """(start, finish) of a job, either None when not recorded."""
+    return session.get(TimeRecord, (job_id, TimeKind.START)), session.get(TimeRecord, (job_id, TimeKind.FINISH))
 
 
 def lock_job(session: Session, job: Job) -> None:
@@ -76,30 +70,28 @@ def lock_job(session: Session, job: Job) -> None:
                         .with_for_update())
 
 
-def record_time(
-    session: Session, job: Job, user: User, kind: TimeKind, given: TimeInput, now: datetime,
-    source: str = "api", commit: bool = True,
-) -> WorkTimes:
-    """Record or change a time. The same time again changes nothing (idempotent).
-    Changing a recorded time needs the version the caller saw: two writers racing
-    with different values end with one winner and a 409 for the other."""
+def record_time(session: Session, job: Job, actor: Actor, kind: TimeKind, given: TimeInput, now: datetime,
+                locked: EvidenceLock) -> None:
+    """Record or change a time, in the caller's transaction. The same time again
+    changes nothing (idempotent). Changing a recorded time needs the version the
+    caller saw: two writers racing with different values end with one winner and
+    a 409 for the other."""
     lock_job(session, job)
-    require_open(session, job)
+    require_open(session, job, locked)
     device_at = given.device_at
     at = as_utc(given.corrected_at or device_at or now)
     existing = session.get(TimeRecord, (job.service_job_id, kind))
     if existing is not None and existing.at == at:
-        return times_of(session, job.service_job_id)
+        return
     if existing is not None and given.version != existing.version:
         raise ConflictError(
             f"{kind.capitalize()} is already recorded as {existing.at.isoformat()} (version {existing.version}); "
             "to change it, send that version",
             errors={"json": {"version": [f"current version is {existing.version}"]}})
     other_kind = TimeKind.FINISH if kind == TimeKind.START else TimeKind.START
-    other = session.get(TimeRecord, (job.service_job_id, other_kind))
-    check_time(kind, at, now, job, other)
+    check_time(kind, at, now, job, session.get(TimeRecord, (job.service_job_id, other_kind)))
     offset = device_at.utcoffset() if device_at is not None else None
-    values = dict(at=at, device_at=device_at, received_at=now, recorded_by=user.id, source=source,
+    values = dict(at=at, device_at=device_at, received_at=now, recorded_by=actor.user_id, source=actor.source,
                   device_offset_minutes=int(offset.total_seconds() // 60) if offset is not None else None)
     details: dict = {"at": at.isoformat()}
     if given.corrected_at is not None:
@@ -114,9 +106,4 @@ def record_time(
             setattr(existing, key, value)
         existing.version += 1
         action = f"{kind}.changed"
-    audit.record(session, job.service_job_id, action, now, user.username, actor_user_id=user.id,
-                 source=source, device_at=device_at, details=details)
-    session.flush()
-    if commit:
-        session.commit()
-    return times_of(session, job.service_job_id)
+    record(session, job.service_job_id, action, now, actor, device_at=device_at, details=details)

@@ -19,7 +19,7 @@ import httpx
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from techapi.spapi.models import UploadDestination
+from techapi.spapi.types import UploadDestination
 
 log = logging.getLogger(__name__)
 

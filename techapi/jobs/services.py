@@ -1,4 +1,4 @@
-"""Job-of-the-day queries, scoped to what the caller may see."""
+"""Which jobs a caller may see: the one rule every read and write goes through."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from techapi.errors import NotFoundError
 from techapi.jobs.models import Job, JobTechnician
 
 
-def _visible(query: Select, user: User) -> Select:
-    """Restrict a Job query to the caller: technicians see the jobs whose current
-    appointment names them, supervisors their stores' jobs, admins everything."""
+def visible(query: Select, user: User) -> Select:
+    """Restrict a query over Job to the caller: technicians see the jobs whose
+    current appointment names them, supervisors their stores' jobs, admins everything."""
     if user.role == Role.TECHNICIAN:
-        return query.join(JobTechnician).where(JobTechnician.technician_id == user.technician_id)
+        return query.join(JobTechnician, JobTechnician.service_job_id == Job.service_job_id) \
+            .where(JobTechnician.technician_id == user.technician_id)
     if user.role == Role.SUPERVISOR:
         return query.where(Job.store_id.in_(user.store_ids))
     if user.role == Role.ADMIN:
@@ -28,14 +29,13 @@ def _visible(query: Select, user: User) -> Select:
 def jobs_of_day(session: Session, user: User, day: date, tz_name: str) -> list[Job]:
     lo, hi = day_bounds(day, tz_name)
     query = select(Job).where(Job.appointment_start >= lo, Job.appointment_start < hi)
-    query = _visible(query, user).order_by(Job.appointment_start, Job.service_job_id)
+    query = visible(query, user).order_by(Job.appointment_start, Job.service_job_id)
     return list(session.scalars(query))
 
 
 def job_for(session: Session, user: User, service_job_id: str) -> Job:
     """The job if the caller may see it; otherwise 404, never a hint that it exists."""
-    query = _visible(select(Job).where(Job.service_job_id == service_job_id), user)
-    job = session.scalar(query)
+    job = session.scalar(visible(select(Job).where(Job.service_job_id == service_job_id), user))
     if job is None:
         raise NotFoundError("Job not found")
     return job

@@ -6,6 +6,8 @@ lastUpdatedAfter the previous run (minus an overlap for clock skew), with no
 schedule window, so a job rescheduled away from a day is moved, not left
 behind. Everything is fetched first and written in one transaction, so a sync
 that fails midway writes nothing and the next one starts from the same cursor.
+Domains that react to SP-API's word on a job (a closure completed elsewhere)
+run as hooks inside that transaction (Deps.sync_hooks, wired by create_app).
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
-from techapi.clock import Clock, day_bounds
-from techapi.closures.reconcile import reconcile_with_upstream
-from techapi.db import Database
+from techapi.clock import day_bounds, local_today
+from techapi.context import Deps
 from techapi.jobs.models import Job, JobTechnician, SyncCursor, SyncedDay
-from techapi.spapi.client import ServiceJobsQuery, SpApiClient
-from techapi.spapi.models import ServiceJob
+from techapi.spapi.client import ServiceJobsQuery
+from techapi.spapi.types import ServiceJob
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +104,13 @@ def _lock_sync(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext('techapi.sync'))"))
 
 
-def sync_day(
-    db: Database, client: SpApiClient, clock: Clock, day: date, tz_name: str, lookback_days: int
-) -> SyncResult:
+def sync_day(deps: Deps, day: date | None = None) -> SyncResult:
+    """Sync the jobs of `day` (default: today in TECHAPI_TIMEZONE)."""
+    settings, clock, client = deps.settings, deps.clock, deps.spapi
+    tz_name = settings.timezone
+    day = day or local_today(clock, tz_name)
     started = clock.now()
-    with db.session() as session:
+    with deps.db.session() as session:
         full = session.get(SyncedDay, day) is None
         cursor = session.get(SyncCursor, CURSOR)
         since = cursor.updated_after if cursor else None
@@ -116,7 +119,7 @@ def sync_day(
     if full:
         lo, hi = day_bounds(day, tz_name)
         query = ServiceJobsQuery(
-            created_after=lo - timedelta(days=lookback_days),
+            created_after=lo - timedelta(days=settings.sync_lookback_days),
             schedule_start=lo,
             schedule_end=hi - timedelta(milliseconds=1),
         )
@@ -126,10 +129,11 @@ def sync_day(
         query = ServiceJobsQuery(last_updated_after=since - OVERLAP)
         fetched.update((j.service_job_id, j) for j in client.iter_service_jobs(query))
 
-    with db.session() as session:
+    with deps.db.transaction() as session:
         _lock_sync(session)
         created, updated = upsert_jobs(session, fetched.values(), clock.now())
-        reconcile_with_upstream(session, list(fetched.values()), clock.now())
+        for hook in deps.sync_hooks:
+            hook(session, list(fetched.values()), clock.now())
         if full:
             session.merge(SyncedDay(day=day, synced_at=clock.now()))
         cursor = session.get(SyncCursor, CURSOR)
@@ -137,7 +141,6 @@ def sync_day(
             session.add(SyncCursor(name=CURSOR, updated_after=started))
         elif cursor.updated_after < started:
             cursor.updated_after = started
-        session.commit()
     result = SyncResult(day=day, full=full, fetched=len(fetched), created=created, updated=updated)
     log.info("sync %s: %s", day.isoformat(), result)
     return result

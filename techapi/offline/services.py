@@ -4,7 +4,8 @@ The device's clock may be wrong. Its skew is estimated from `sentAt` (the
 device's clock when it sent the batch) against the server's receive time; past a
 tolerance, every action's time is corrected by the skew. Both values are kept
 and the correction is on the audit trail. Every action answers: applied,
-duplicate (its idempotency key was seen) or rejected with the reason.
+duplicate (its idempotency key was seen) or rejected with the reason. Each action
+and its key are one transaction, through the same steps as the online calls.
 """
 
 from __future__ import annotations
@@ -18,18 +19,22 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from techapi.audit.trail import Actor
 from techapi.auth.models import User
 from techapi.clock import as_utc
 from techapi.closures.services import request_closure
-from techapi.config import Settings
-from techapi.errors import DomainError
+from techapi.context import Deps
+from techapi.db import transaction
+from techapi.errors import BadRequestError, DomainError
 from techapi.evidence.access import job_to_act_on
 from techapi.evidence.models import TimeKind
 from techapi.evidence.times import TimeInput, record_time
-from techapi.idempotency import RETENTION, IdempotencyRecord
+from techapi.idempotency.models import IdempotencyRecord
+from techapi.idempotency.records import RETENTION
 
 SKEW_TOLERANCE = timedelta(seconds=60)
 KIND = {"start": TimeKind.START, "finish": TimeKind.FINISH}
+SOURCE = "offline"
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,36 @@ class Skew:
     corrected: bool
 
 
+@dataclass(frozen=True)
+class ActionResult:
+    idempotency_key: str
+    type: str
+    service_job_id: str
+    status: str  # applied, duplicate, rejected
+    reason: str | None = None
+    first_result: str | None = None
+
+
+@dataclass(frozen=True)
+class Replay:
+    received_at: datetime
+    clock_skew_seconds: float
+    corrected: bool
+    results: list[ActionResult]
+
+
 def estimate_skew(sent_at: datetime, received_at: datetime) -> Skew:
     """Positive when the device's clock is ahead of the server's."""
     seconds = (as_utc(sent_at) - received_at).total_seconds()
     return Skew(seconds, abs(seconds) > SKEW_TOLERANCE.total_seconds())
+
+
+def corrected_input(device_at: datetime, skew: Skew) -> TimeInput:
+    """The device's time, shifted by the skew when the device's clock is off."""
+    if not skew.corrected:
+        return TimeInput(device_at=device_at)
+    return TimeInput(device_at=device_at, corrected_at=as_utc(device_at) - timedelta(seconds=skew.seconds),
+                     clock_skew_seconds=skew.seconds)
 
 
 def _fingerprint(action: dict[str, Any]) -> str:
@@ -51,60 +82,61 @@ def _fingerprint(action: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
-def _apply(session: Session, settings: Settings, user: User, action: dict[str, Any], skew: Skew,
-           now: datetime) -> None:
+def _apply(deps: Deps, session: Session, user: User, action: dict[str, Any], skew: Skew, now: datetime) -> None:
     job = job_to_act_on(session, user, action["serviceJobId"])
+    actor = Actor.user(user.username, user.id, SOURCE)
     if action["type"] == "closure":
-        request_closure(session, job, user, now, settings.require_approval, settings.min_photos,
-                        source="offline", commit=False)
+        request_closure(session, job, actor, now, deps.settings.require_approval, deps.settings.min_photos)
         return
     device_at = action.get("at")
     if device_at is None:
-        raise DomainError("at is required for start and finish")
-    given = TimeInput(device_at=device_at)
-    if skew.corrected:
-        given = TimeInput(device_at=device_at, corrected_at=as_utc(device_at) - timedelta(seconds=skew.seconds),
-                          clock_skew_seconds=skew.seconds)
-    record_time(session, job, user, KIND[action["type"]], given, now, source="offline", commit=False)
+        raise BadRequestError("at is required for start and finish")
+    record_time(session, job, actor, KIND[action["type"]], corrected_input(device_at, skew), now,
+                deps.evidence_lock)
 
 
-def replay(session: Session, settings: Settings, user: User, sent_at: datetime, actions: list[dict[str, Any]],
-           now: datetime) -> dict[str, Any]:
-    skew = estimate_skew(sent_at, now)
-    results = []
-    for action in actions:
-        key = "offline:" + action["idempotencyKey"]
-        print_ = _fingerprint(action)
-        outcome = {"idempotencyKey": action["idempotencyKey"], "type": action["type"],
-                   "serviceJobId": action["serviceJobId"]}
+def _remember(session: Session, user: User, key: str, print_: str, outcome: dict[str, str], now: datetime) -> None:
+    session.add(IdempotencyRecord(user_id=user.id, key=key, fingerprint=print_, status_code=200,
+                                  content_type="application/json", body=json.dumps(outcome).encode(),
+                                  created_at=now, expires_at=now + RETENTION))
+
+
+def _replay_one(deps: Deps, session: Session, user: User, action: dict[str, Any], skew: Skew,
+                now: datetime) -> dict[str, str]:
+    """The outcome of one action: {"status", "reason"?, "firstResult"?}."""
+    key, print_ = "offline:" + action["idempotencyKey"], _fingerprint(action)
+    with transaction(session):
         earlier = session.get(IdempotencyRecord, (user.id, key))
         if earlier is not None and earlier.expires_at > now:
             if earlier.fingerprint != print_:
-                results.append({**outcome, "status": "rejected",
-                                "reason": "this idempotency key was used for a different action"})
-            else:
-                first = json.loads(earlier.body or b"{}")
-                results.append({**outcome, "status": "duplicate", "firstResult": first.get("status"),
-                                **({"reason": first["reason"]} if first.get("reason") else {})})
-            continue
+                return {"status": "rejected", "reason": "this idempotency key was used for a different action"}
+            first = json.loads(earlier.body or b"{}")
+            return {"status": "duplicate", "first_result": first.get("status"),
+                    **({"reason": first["reason"]} if first.get("reason") else {})}
         if earlier is not None:
             session.delete(earlier)
-            session.flush()
-        try:
-            _apply(session, settings, user, action, skew, now)
-            result = {"status": "applied"}
-        except DomainError as exc:
-            session.rollback()
-            result = {"status": "rejected", "reason": exc.message}
+    try:
         # The action and its key are one transaction: a replay can never apply it twice.
-        session.add(IdempotencyRecord(user_id=user.id, key=key, fingerprint=print_, status_code=200,
-                                      content_type="application/json", body=json.dumps(result).encode(),
-                                      created_at=now, expires_at=now + RETENTION))
-        try:
-            session.commit()
-        except IntegrityError:  # the same batch arrived twice at once; the other one applied it
-            session.rollback()
-            result = {"status": "duplicate", "firstResult": "applied"}
-        results.append({**outcome, **result})
-    return {"receivedAt": now, "clockSkewSeconds": round(skew.seconds, 1), "corrected": skew.corrected,
-            "results": results}
+        with transaction(session):
+            _apply(deps, session, user, action, skew, now)
+            _remember(session, user, key, print_, {"status": "applied"}, now)
+        return {"status": "applied"}
+    except DomainError as exc:
+        outcome = {"status": "rejected", "reason": exc.message}
+    except IntegrityError:  # the same batch arrived twice at once; the other one applied it
+        return {"status": "duplicate", "first_result": "applied"}
+    try:
+        with transaction(session):
+            _remember(session, user, key, print_, outcome, now)
+    except IntegrityError:
+        return {"status": "duplicate", "first_result": "applied"}
+    return outcome
+
+
+def replay(deps: Deps, session: Session, user: User, sent_at: datetime, actions: list[dict[str, Any]]
+           ) -> Replay:
+    now = deps.clock.now()
+    skew = estimate_skew(sent_at, now)
+    results = [ActionResult(a["idempotencyKey"], a["type"], a["serviceJobId"],
+                            **_replay_one(deps, session, user, a, skew, now)) for a in actions]
+    return Replay(now, round(skew.seconds, 1), skew.corrected, results)

@@ -29,14 +29,14 @@ from techapi.spapi.errors import (
     parse_error_body,
 )
 from techapi.spapi.lwa import LwaTokenProvider
-from techapi.spapi.models import (
+from techapi.spapi.ratelimit import RateLimiter
+from techapi.spapi.types import (
     FulfillmentData,
     JobPage,
     ServiceJob,
     UploadDestination,
     parse_service_job,
 )
-from techapi.spapi.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 

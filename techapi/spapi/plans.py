@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from techapi.spapi.types import JobStatus
+
 
 @dataclass(frozen=True)
 class UsagePlan:
@@ -27,16 +29,7 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     CANCEL_SERVICE_JOB: UsagePlan(5, 20),
 }
 
-JOB_STATUSES = (
-    "NOT_SERVICED",
-    "CANCELLED",
-    "COMPLETED",
-    "PENDING_SCHEDULE",
-    "NOT_FULFILLABLE",
-    "HOLD",
-    "PAYMENT_DECLINED",
-)
-APPOINTMENT_STATUSES = ("ACTIVE", "CANCELLED", "COMPLETED")
+JOB_STATUSES = tuple(s.value for s in JobStatus)
 DOCUMENT_CONTENT_TYPES = ("TIFF", "JPG", "PNG", "JPEG", "GIF", "PDF")
 MAX_DOCUMENT_BYTES = 5_242_880
 POA_TYPES = ("NO_SIGNATURE_DUMMY_POS", "CUSTOMER_SIGNATURE", "DUMMY_RECEIPT", "POA_RECEIPT")

@@ -16,21 +16,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Float, String, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column
 
-from techapi.db import Base
 from techapi.spapi.plans import USAGE_PLANS, UsagePlan
 from techapi.spapi.ratelimit import DEFAULT_CUSHION, cushion_tokens
-
-
-class RateBucket(Base):
-    __tablename__ = "rate_buckets"
-
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    tokens: Mapped[float] = mapped_column(Float)
-    updated_at: Mapped[float] = mapped_column(Float)  # the database's clock, epoch seconds
 
 
 def account_key(endpoint: str, client_id: str, refresh_token: str, marketplace_id: str) -> str:

@@ -12,10 +12,12 @@ TOLERANCE_SECONDS = 300
 PREFIX = "whsec_"
 
 
-class WebhookRejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+class MalformedHeaders(ValueError):
+    """The webhook-* headers are missing or cannot be read."""
+
+
+class NotAuthentic(ValueError):
+    """No signature matches, the timestamp is stale, or no secret is configured."""
 
 
 def decode_secret(value: str) -> bytes:
@@ -38,25 +40,25 @@ def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
 
 def verify(headers: Mapping[str, str], body: bytes, keys: Sequence[bytes], now: int,
            tolerance: int = TOLERANCE_SECONDS) -> tuple[str, int]:
-    """Return (webhook id, timestamp) or raise WebhookRejected (400 malformed, 401 not authentic)."""
+    """Return (webhook id, timestamp), or raise MalformedHeaders or NotAuthentic."""
     webhook_id = headers.get("webhook-id", "")
     raw_ts = headers.get("webhook-timestamp", "")
     header = headers.get("webhook-signature", "")
     if not webhook_id or not raw_ts or not header:
-        raise WebhookRejected(400, "webhook-id, webhook-timestamp and webhook-signature headers are required")
+        raise MalformedHeaders("webhook-id, webhook-timestamp and webhook-signature headers are required")
     if len(webhook_id) > 255 or not webhook_id.isascii() or not webhook_id.isprintable() or "." in webhook_id:
-        raise WebhookRejected(400, "webhook-id is malformed")
+        raise MalformedHeaders("webhook-id is malformed")
     if not raw_ts.isdigit() or len(raw_ts) > 12:
-        raise WebhookRejected(400, "webhook-timestamp must be Unix seconds")
+        raise MalformedHeaders("webhook-timestamp must be Unix seconds")
     timestamp = int(raw_ts)
     if abs(now - timestamp) > tolerance:
-        raise WebhookRejected(401, "webhook-timestamp is more than 5 minutes away from the server's clock")
+        raise NotAuthentic("webhook-timestamp is more than 5 minutes away from the server's clock")
     if not keys:
-        raise WebhookRejected(401, "no webhook secret is configured; nothing can be verified")
+        raise NotAuthentic("no webhook secret is configured; nothing can be verified")
     expected = [sign(key, webhook_id, timestamp, body).encode() for key in keys]
     for candidate in header.split(" "):
         if candidate.startswith("v1,"):
             given = candidate.encode()
             if any(hmac.compare_digest(given, e) for e in expected):
                 return webhook_id, timestamp
-    raise WebhookRejected(401, "no valid webhook signature")
+    raise NotAuthentic("no valid webhook signature")

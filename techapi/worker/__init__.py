@@ -1,1 +1,1 @@
-"""Background work: scheduled job sync (and, later, the closure queue)."""
+"""Background work: the task queue's runner and the scheduled job sync."""

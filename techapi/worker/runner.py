@@ -1,83 +1,92 @@
-"""The worker: runs queued tasks as they come due and syncs today's jobs on a schedule."""
+"""The worker: runs queued tasks as they come due and syncs today's jobs on a schedule.
+
+What each task kind does comes from the registry create_app assembles; when a
+task is retried, and when it gives up, is decided here, by one policy.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
-from collections.abc import Callable
 
 from flask import Flask
 
-from techapi.clock import local_today
 from techapi.context import Deps
-from techapi.idempotency import purge_expired
-from techapi.jobs.sync import SyncResult, sync_day
+from techapi.idempotency.records import purge_expired
+from techapi.jobs.sync import sync_day
+from techapi.queue import leases
+from techapi.queue.kinds import PermanentFailure, RetryLater, TaskKind, TaskRegistry
+from techapi.queue.policy import RetryPolicy
 from techapi.spapi.errors import SpApiError
-from techapi.worker import queue
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Deps, str, int], None]
 IDLE_POLL_SECONDS = 1.0
 
 
-def handlers() -> dict[str, Handler]:
-    from techapi.closures.pipeline import cancel_job, close_job
-    from techapi.closures.services import CANCEL_TASK, CLOSE_TASK
-    from techapi.evidence.documents import UPLOAD_TASK
-    from techapi.evidence.tasks import upload_document
-    from techapi.webhooks.processing import process_event
-    from techapi.webhooks.routes import TASK as WEBHOOK_TASK
-
-    return {UPLOAD_TASK: upload_document, CLOSE_TASK: close_job, CANCEL_TASK: cancel_job,
-            WEBHOOK_TASK: process_event}
-
-
-def sync_today(deps: Deps) -> SyncResult:
+def retry_policy(deps: Deps) -> RetryPolicy:
     s = deps.settings
-    return sync_day(deps.db, deps.spapi, deps.clock, local_today(deps.clock, s.timezone),
-                    s.timezone, s.sync_lookback_days)
+    return RetryPolicy(s.task_backoff_seconds, s.task_backoff_max_seconds, s.task_max_attempts)
 
 
 class Worker:
-    def __init__(self, app: Flask, stop: threading.Event | None = None) -> None:
+    def __init__(self, app: Flask, stop: threading.Event | None = None, rng: random.Random | None = None) -> None:
         self.app = app
         self.deps: Deps = app.extensions["techapi"]
+        self.tasks: TaskRegistry = app.extensions["techapi.tasks"]
+        self.policy = retry_policy(self.deps)
         self.stop = stop or threading.Event()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-        self.handlers = handlers()
-        self.failed = 0  # tasks that failed permanently in this run
+        self.failed = 0  # tasks that failed for good in this run
+        self._rng = rng or random.Random()
         self._next_sync = 0.0
 
     # One task ------------------------------------------------------------------
 
     def run_one(self) -> bool:
         """Claim and run one due task; False when none is due."""
-        db, clock = self.deps.db, self.deps.clock
-        claimed = queue.claim(db, self.owner, clock.now(), self.deps.settings.task_lease_seconds)
+        claimed = leases.claim(self.deps.db, self.owner, self.deps.clock.now(), self.deps.settings.task_lease_seconds)
         if claimed is None:
             return False
-        handler = self.handlers.get(claimed.kind)
+        kind = self.tasks.get(claimed.kind)
         try:
-            if handler is None:
-                raise queue.PermanentFailure(f"no handler for task kind {claimed.kind!r}")
+            if kind is None:
+                raise PermanentFailure(f"no handler for task kind {claimed.kind!r}")
             with self.app.app_context():
-                handler(self.deps, claimed.ref, claimed.attempts)
-        except queue.RetryLater as exc:
-            log.warning("task %s %s: retry in %.0fs (%s)", claimed.kind, claimed.ref, exc.delay, exc.reason)
-            queue.retry_later(db, claimed, clock.now(), exc.delay, exc.reason)
-        except queue.PermanentFailure as exc:
-            log.error("task %s %s failed: %s", claimed.kind, claimed.ref, exc)
-            self.failed += 1
-            queue.fail(db, claimed, clock.now(), str(exc))
-        except Exception as exc:  # a bug: keep the task, back off, keep the worker alive
+                kind.run(self.deps, claimed.ref, claimed.attempts)
+        except RetryLater as exc:
+            self._retry(claimed, kind, exc.reason)
+        except PermanentFailure as exc:
+            self._fail(claimed, kind, str(exc))
+        except Exception as exc:  # a bug or a broken input: counted like any attempt, the worker lives on
             log.exception("task %s %s crashed", claimed.kind, claimed.ref)
-            queue.retry_later(db, claimed, clock.now(), 60.0, f"{type(exc).__name__}: {exc}")
+            self._retry(claimed, kind, f"{type(exc).__name__}: {exc}")
         else:
-            queue.complete(db, claimed, clock.now())
+            leases.complete(self.deps.db, claimed, self.deps.clock.now())
         return True
+
+    def _retry(self, claimed: leases.Claimed, kind: TaskKind | None, reason: str) -> None:
+        if self.policy.exhausted(claimed.attempts):
+            self._fail(claimed, kind, f"gave up after {claimed.attempts} attempts: {reason}")
+            return
+        delay = self.policy.delay(claimed.attempts, self._rng)
+        log.warning("task %s %s: retry in %.1fs (%s)", claimed.kind, claimed.ref, delay, reason)
+        leases.retry_later(self.deps.db, claimed, self.deps.clock.now(), delay, reason)
+
+    def _fail(self, claimed: leases.Claimed, kind: TaskKind | None, reason: str) -> None:
+        log.error("task %s %s failed: %s", claimed.kind, claimed.ref, reason)
+        self.failed += 1
+        if not leases.fail(self.deps.db, claimed, self.deps.clock.now(), reason) or kind is None \
+                or kind.give_up is None:
+            return
+        try:
+            with self.app.app_context():
+                kind.give_up(self.deps, claimed.ref, reason)
+        except Exception:  # noqa: BLE001 - the task is FAILED either way; say why the rest was not recorded
+            log.exception("task %s %s: recording the failure crashed", claimed.kind, claimed.ref)
 
     # Scheduled sync ------------------------------------------------------------
 
@@ -87,7 +96,7 @@ class Worker:
         self._next_sync = time.monotonic() + self.deps.settings.sync_interval_seconds
         try:
             purge_expired(self.deps.db, self.deps.clock.now())
-            sync_today(self.deps)
+            sync_day(self.deps)
             return True
         except SpApiError as exc:
             log.error("scheduled sync failed: %s", exc)
@@ -118,7 +127,7 @@ class Worker:
         while not self.stop.is_set() and time.monotonic() < deadline:
             if self.run_one():
                 continue
-            count, first = queue.outstanding(self.deps.db)
+            count, first = leases.outstanding(self.deps.db)
             if count == 0:
                 return 1 if self.failed else 0
             wait = (first - self.deps.clock.now()).total_seconds() if first else IDLE_POLL_SECONDS

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from techapi.audit import AuditEvent
+from techapi.audit.models import AuditEvent
 from techapi.spapi import plans
 from techapi.spapi.sandbox import Faults
 from techapi.worker.runner import Worker
@@ -162,7 +162,7 @@ def test_a_job_cancelled_upstream_while_pending_is_shown_at_sync(client, people,
     with sandbox.state.lock:
         sandbox.state.jobs[job_id].set_status("CANCELLED", "CANCELLED", clock.now())
     clock.advance(minutes=1)
-    sync_day(deps.db, deps.spapi, deps.clock, clock.now().date(), "UTC", 90)
+    sync_day(deps, clock.now().date())
     closure = client.get(f"/v1/jobs/{job_id}/closure", headers=people["boss"]).get_json()
     assert closure["state"] == "FAILED" and closure["upstreamStatus"] == "CANCELLED"
     assert closure["failureReason"] == "cancelled on SP-API"

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from techapi.audit import AuditEvent
+from techapi.audit.models import AuditEvent
 from techapi.evidence.models import Document
-from techapi.worker.queue import Task
+from techapi.queue.models import Task
 from tests import media
 
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from techapi.audit import AuditEvent
+from techapi.audit.models import AuditEvent
 from techapi.evidence.models import Document, TimeRecord
 from tests import media
 

@@ -54,7 +54,7 @@ def test_another_day_can_be_asked_for(client, tech, deps):
 
     tomorrow = NOW.date() + timedelta(days=1)
     assert jobs_of(client, tech, date=tomorrow.isoformat())["jobs"] == []  # not synced yet
-    sync_day(deps.db, deps.spapi, deps.clock, tomorrow, "UTC", 90)
+    sync_day(deps, tomorrow)
     assert len(jobs_of(client, tech, date=tomorrow.isoformat())["jobs"]) == 5
 
 
@@ -131,7 +131,7 @@ def test_a_rescheduled_appointment_leaves_the_old_technicians_list(client, auth,
             "assignedTechnicians": [{"technicianId": world.technician_ids[1], "name": "Other"}]})
         job.updated_at = clock.now()
     clock.advance(minutes=10)
-    sync_day(deps.db, deps.spapi, deps.clock, NOW.date(), "UTC", 90)
+    sync_day(deps, NOW.date())
     assert job_id not in [j["serviceJobId"] for j in jobs_of(client, headers)["jobs"]]
     assert client.get(f"/v1/jobs/{job_id}", headers=headers).status_code == 404
 
@@ -147,7 +147,7 @@ def test_completed_jobs_need_nothing_more(client, auth, world, deps):
     from techapi.jobs.sync import sync_day
 
     yesterday = NOW.date() - timedelta(days=1)
-    sync_day(deps.db, deps.spapi, deps.clock, yesterday, "UTC", 90)
+    sync_day(deps, yesterday)
     auth.user("me", "technician", technician_id=world.technician_ids[0])
     jobs = jobs_of(client, auth.headers("me"), date=yesterday.isoformat())["jobs"]
     assert jobs and all(j["stillNeeded"] == [] for j in jobs if j["status"] == "COMPLETED")

@@ -10,9 +10,8 @@ import re
 import pytest
 
 from techapi.checks import cheap, full
-from techapi.logs import RedactingFilter
-from techapi.observability import JsonFormatter
-from techapi.ops import status_report
+from techapi.logs import JsonFormatter, RedactingFilter
+from techapi.reads.ops import status_report
 from techapi.worker.runner import Worker
 from tests import media
 from tests.closing import ask_closure, make_ready
@@ -84,7 +83,7 @@ def test_metrics_count_requests_spapi_calls_and_read_the_queue(app, client, tech
                 data={"kind": "PHOTO", "file": (io.BytesIO(media.jpeg()), "p.jpg")})
     from techapi.jobs.sync import sync_day
 
-    sync_day(deps.db, deps.spapi, deps.clock, deps.clock.now().date(), "UTC", 90)
+    sync_day(deps, deps.clock.now().date())
     text = client.get("/metrics").get_data(as_text=True)
     assert metric(text, "techapi_http_request_duration_seconds_count", route="/v1/jobs", method="GET",
                   status="200") >= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from techapi.audit import AuditEvent
+from techapi.audit.models import AuditEvent
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from techapi.audit import AuditEvent
+from techapi.audit.models import AuditEvent
 from techapi.webhooks.models import WebhookEvent
 from techapi.webhooks.signature import decode_secret, sign
 from techapi.worker.runner import Worker

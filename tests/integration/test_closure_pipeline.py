@@ -19,11 +19,13 @@ from techapi.auth.services import create_user
 from techapi.clock import SystemClock
 from techapi.config import load_settings
 from techapi.jobs.sync import sync_day
+from techapi.queue import leases
+from techapi.queue.kinds import TaskKind
+from techapi.queue.outbox import enqueue
 from techapi.spapi import plans
 from techapi.spapi.client import RetryPolicy
 from techapi.spapi.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, Faults
 from techapi.spapi.sandbox.seed import seed_bulk
-from techapi.worker import queue
 from techapi.worker.runner import Worker
 from tests.closing import ask_closure, make_ready
 from tests.conftest import NOW, PASSWORD
@@ -60,7 +62,7 @@ class World:
         self.app = create_app(settings, clock=SystemClock())
         self.deps = self.app.extensions["techapi"]
         self.deps.spapi.retry = RetryPolicy(max_attempts=5, base_delay=0.05, max_delay=0.5)
-        sync_day(self.deps.db, self.deps.spapi, self.deps.clock, NOW.date(), "UTC", 90)
+        sync_day(self.deps, NOW.date())
         with self.deps.db.session() as session:
             create_user(session, self.deps.passwords, self.deps.clock, "tech", "technician", PASSWORD,
                         technician_id=TECH)
@@ -169,19 +171,22 @@ def test_killing_the_worker_at_random_points_changes_nothing_in_the_result(make_
     assert world.completions() == [1] * 12
 
 
+RACE = TaskKind("race", priority=5, run=lambda deps, ref, attempt: None)
+
+
 def test_two_workers_never_claim_the_same_task(make_world):
     world = make_world(1)
     db, clock = world.deps.db, world.deps.clock
     for round_ in range(25):
         with db.session() as session:
-            queue.enqueue(session, "race", f"ref-{round_}", clock.now())
+            enqueue(session, RACE, f"ref-{round_}", clock.now())
             session.commit()
         barrier = threading.Barrier(2)
         claims: list = []
 
         def grab(owner: str, barrier: threading.Barrier = barrier, claims: list = claims) -> None:
             barrier.wait()
-            claims.append(queue.claim(db, owner, clock.now(), 60))
+            claims.append(leases.claim(db, owner, clock.now(), 60))
 
         threads = [threading.Thread(target=grab, args=(f"w{i}",)) for i in range(2)]
         for t in threads:
@@ -190,7 +195,7 @@ def test_two_workers_never_claim_the_same_task(make_world):
             t.join(timeout=30)
         won = [c for c in claims if c is not None]
         assert len(won) == 1, f"round {round_}: {claims}"
-        queue.complete(db, won[0], clock.now())
+        leases.complete(db, won[0], clock.now())
 
 
 def test_two_workers_side_by_side_complete_each_closure_once(make_world):

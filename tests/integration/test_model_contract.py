@@ -19,7 +19,7 @@ import pytest
 from jsonschema import Draft4Validator
 
 from techapi.spapi.client import ServiceJobsQuery
-from techapi.spapi.models import FulfillmentData, FulfillmentDocument
+from techapi.spapi.types import FulfillmentData, FulfillmentDocument
 from tests.conftest import NOW, http_client
 from tests.integration.test_sandbox import open_job, tiny_png, upload
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from techapi.spapi import plans
 from techapi.spapi.errors import SpApiBadRequest, SpApiUnprocessable
-from techapi.spapi.models import FulfillmentData, FulfillmentDocument
+from techapi.spapi.types import FulfillmentData, FulfillmentDocument
 from tests.conftest import NOW, http_client
 
 

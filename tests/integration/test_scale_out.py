@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from techapi.closures.models import Closure, ClosureState
+from techapi.queue.models import Task, TaskState
 from techapi.spapi import plans
 from techapi.spapi.sandbox import Faults, Sandbox, SandboxConfig, SandboxServer
-from techapi.worker.queue import Task, TaskState
 from techapi.worker.runner import Worker
 from tests.closing import ask_closure, make_ready
 from tests.conftest import NOW, TEST_DATABASE_URL

@@ -18,10 +18,10 @@ from techapi.spapi.errors import (
     SpApiTransportError,
     SpApiUnprocessable,
 )
-from techapi.spapi.models import FulfillmentData
 from techapi.spapi.ratelimit import LocalRateLimiter
 from techapi.spapi.sandbox import SANDBOX_CLIENT_SECRET, Faults
 from techapi.spapi.sandbox.seed import seed_bulk
+from techapi.spapi.types import FulfillmentData
 from tests.conftest import NOW, http_client
 
 TODAY = ServiceJobsQuery(created_after=NOW - timedelta(days=60))

@@ -57,7 +57,7 @@ def test_documents_go_to_s3_and_refused_files_leave_nothing_there(s3_store, sett
 
     app = create_app(settings, clock=clock, sandbox=sandbox, store=s3_store)
     deps = app.extensions["techapi"]
-    sync_day(deps.db, deps.spapi, clock, clock.now().date(), "UTC", 90)
+    sync_day(deps, clock.now().date())
     client = app.test_client()
     from tests.conftest import Auth
 

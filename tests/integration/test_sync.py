@@ -17,7 +17,7 @@ from tests.conftest import NOW
 
 
 def sync(deps, day=None):
-    return sync_day(deps.db, deps.spapi, deps.clock, day or NOW.date(), "UTC", 90)
+    return sync_day(deps, day or NOW.date())
 
 
 def count_jobs(deps) -> int:

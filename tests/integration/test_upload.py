@@ -16,9 +16,9 @@ from techapi.evidence.models import Document
 from techapi.evidence.upload import UploadUrlRejected, check_upload_url
 from techapi.jobs.sync import sync_day
 from techapi.spapi import plans
-from techapi.spapi.models import FulfillmentData, FulfillmentDocument
 from techapi.spapi.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, Faults
 from techapi.spapi.sandbox.rules import decrypt
+from techapi.spapi.types import FulfillmentData, FulfillmentDocument
 from techapi.worker.runner import Worker
 from tests import media
 from tests.conftest import NOW, PASSWORD
@@ -39,7 +39,7 @@ def real_app(tmp_path, clean_database, clock, http_sandbox):
     }).with_overrides(argon2_time_cost=1, argon2_memory_kib=1024)
     app = create_app(settings, clock=clock)
     deps = app.extensions["techapi"]
-    sync_day(deps.db, deps.spapi, clock, NOW.date(), "UTC", 90)
+    sync_day(deps, NOW.date())
     world = http_sandbox.sandbox.world
     with deps.db.session() as session:
         create_user(session, deps.passwords, clock, "tech", "technician", PASSWORD,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from techapi.clock import day_bounds, iso_z
-from techapi.jobs.present import one_line
+from techapi.jobs.address import one_line
 from techapi.jobs.readiness import Evidence, still_needed
 from techapi.spapi.client import RetryPolicy
 from techapi.spapi.ratelimit import LocalRateLimiter, TokenBucket

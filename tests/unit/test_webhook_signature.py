@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from techapi.webhooks.signature import WebhookRejected, decode_secret, sign, verify
+from techapi.webhooks.signature import MalformedHeaders, NotAuthentic, decode_secret, sign, verify
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 OLD = "whsec_" + base64.b64encode(b"o" * 32).decode()
@@ -29,20 +29,18 @@ def test_a_valid_signature_passes():
 
 
 def test_a_tampered_body_fails():
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(NotAuthentic):
         check(headers(), body=BODY.replace(b"started", b"finished"))
-    assert info.value.status == 401
 
 
 def test_the_wrong_secret_fails():
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(NotAuthentic):
         check(headers(secret=OTHER))
-    assert info.value.status == 401
 
 
 def test_the_previous_secret_still_passes_during_rotation():
     assert check(headers(secret=OLD), keys=(SECRET, OLD)) == ("msg_1", NOW)
-    with pytest.raises(WebhookRejected):
+    with pytest.raises(NotAuthentic):
         check(headers(secret=OLD), keys=(SECRET,))
 
 
@@ -50,15 +48,14 @@ def test_any_matching_signature_of_several_passes():
     good = headers()["webhook-signature"]
     bad = headers(secret=OTHER)["webhook-signature"]
     assert check(headers(signature=f"{bad} v2,abc {good}"))[0] == "msg_1"
-    with pytest.raises(WebhookRejected):
+    with pytest.raises(NotAuthentic):
         check(headers(signature=f"{bad} v1,AAAA"))
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -10_000, 86_400])
 def test_stale_and_future_timestamps_fail(offset):
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(NotAuthentic):
         check(headers(ts=NOW + offset))
-    assert info.value.status == 401
 
 
 @pytest.mark.parametrize("offset", [-299, 0, 299])
@@ -67,30 +64,27 @@ def test_timestamps_within_five_minutes_pass(offset):
 
 
 @pytest.mark.parametrize("missing", ["webhook-id", "webhook-timestamp", "webhook-signature"])
-def test_missing_headers_are_a_400(missing):
+def test_missing_headers_are_malformed(missing):
     h = headers()
     del h[missing]
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(MalformedHeaders):
         check(h)
-    assert info.value.status == 400
 
 
 @pytest.mark.parametrize("field, value", [
     ("webhook-timestamp", "12.5"), ("webhook-timestamp", "-1"), ("webhook-timestamp", "soon"),
     ("webhook-id", "a" * 256), ("webhook-id", "bad\nid"), ("webhook-id", "dotted.id"),
 ])
-def test_malformed_headers_are_a_400(field, value):
+def test_unreadable_headers_are_malformed(field, value):
     h = headers()
     h[field] = value
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(MalformedHeaders):
         check(h)
-    assert info.value.status == 400
 
 
 def test_without_a_configured_secret_nothing_verifies():
-    with pytest.raises(WebhookRejected) as info:
+    with pytest.raises(NotAuthentic):
         check(headers(), keys=())
-    assert info.value.status == 401
 
 
 @pytest.mark.parametrize("value", ["k" * 40, "whsec_***", "whsec_" + base64.b64encode(b"short").decode()])

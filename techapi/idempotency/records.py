@@ -1,4 +1,4 @@
-"""Idempotency-Key for the phone's POST/PUT/PATCH/DELETE (IETF httpapi draft).
+"""Keys, request fingerprints and the stored answers.
 
 The first response to a key is stored per (user, key) for 24 hours and replayed
 byte for byte on a retry; the same key with a different request is 422; a retry
@@ -13,42 +13,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Request, Response
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, delete
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
-from techapi.db import Base, Database, UTCDateTime
-from techapi.errors import ConflictError, DomainError, ValidationError
+from techapi.db import Database
+from techapi.errors import BadRequestError, ConflictError, ValidationError
+from techapi.idempotency.models import IdempotencyRecord
 
 RETENTION = timedelta(hours=24)
 HEADER = "Idempotency-Key"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PARAMETER = {
-    "in": "header",
-    "name": HEADER,
-    "required": False,
-    "schema": {"type": "string", "maxLength": 255},
-    "description": "Makes a retry safe: the first response to this key is stored for 24 hours and "
-                   "replayed for a retry with the same request; the same key with another request is 422, "
-                   "a retry while the first is still running is 409.",
-}
-
-
-class BadKey(DomainError):
-    status = 400
-
-
-class IdempotencyRecord(Base):
-    __tablename__ = "idempotency_keys"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request runs
-    content_type: Mapped[str | None] = mapped_column(String(100))
-    body: Mapped[bytes | None] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def parse_key(raw: str) -> str:
@@ -56,8 +30,8 @@ def parse_key(raw: str) -> str:
     if len(key) >= 2 and key[0] == key[-1] == '"':  # a structured-header string
         key = key[1:-1]
     if not 1 <= len(key) <= 255 or not key.isprintable() or not key.isascii():
-        raise BadKey(f"{HEADER} must be 1 to 255 printable ASCII characters",
-                     errors={"headers": {HEADER: ["1 to 255 printable ASCII characters"]}})
+        raise BadRequestError(f"{HEADER} must be 1 to 255 printable ASCII characters",
+                              errors={"headers": {HEADER: ["1 to 255 printable ASCII characters"]}})
     return key
 
 
@@ -97,7 +71,7 @@ def _claim(db: Database, user_id: int, key: str, print_: str, now: datetime) -> 
 
 
 def _store(db: Database, user_id: int, key: str, response: Response) -> None:
-    with db.session() as session:
+    with db.transaction() as session:
         record = session.get(IdempotencyRecord, (user_id, key))
         if record is None:
             return
@@ -107,7 +81,6 @@ def _store(db: Database, user_id: int, key: str, response: Response) -> None:
             record.status_code = response.status_code
             record.content_type = response.content_type
             record.body = response.get_data()
-        session.commit()
 
 
 def run_idempotent(db: Database, request: Request, user_id: int, now: datetime,
@@ -134,8 +107,6 @@ def run_idempotent(db: Database, request: Request, user_id: int, now: datetime,
 
 
 def purge_expired(db: Database, now: datetime) -> int:
-    with db.session() as session:
+    with db.transaction() as session:
         result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < now))
-        session.commit()
         return result.rowcount or 0
-

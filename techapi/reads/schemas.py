@@ -2,10 +2,8 @@
 
 from marshmallow import Schema, fields
 
-from techapi.jobs import readiness
-
-NEEDED = [readiness.ACTIVE_APPOINTMENT, readiness.START_TIME, readiness.END_TIME,
-          readiness.POA_DOCUMENT, readiness.PHOTOS]
+from techapi.jobs.readiness import Needed
+from techapi.spapi.types import AppointmentStatus
 
 
 class JobsQuerySchema(Schema):
@@ -15,19 +13,23 @@ class JobsQuerySchema(Schema):
 
 
 class AppointmentSchema(Schema):
-    appointmentId = fields.String(allow_none=True)
-    status = fields.String(allow_none=True, metadata={"enum": ["ACTIVE", "CANCELLED", "COMPLETED"]})
+    appointmentId = fields.String(allow_none=True, attribute="appointment_id")
+    status = fields.String(allow_none=True, metadata={"enum": [s.value for s in AppointmentStatus]})
     start = fields.DateTime(allow_none=True)
     end = fields.DateTime(allow_none=True)
-    durationInMinutes = fields.Integer(allow_none=True)
+    durationInMinutes = fields.Integer(allow_none=True, attribute="duration_minutes")
 
 
 class CustomerSchema(Schema):
-    name = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
+    """Read from the job row itself."""
+
+    name = fields.String(allow_none=True, attribute="customer_name")
+    phone = fields.String(allow_none=True, attribute="customer_phone")
 
 
 class AddressSchema(Schema):
+    """SP-API's address as it came, plus `oneLine`."""
+
     oneLine = fields.String(required=True, metadata={"description": "The address on one line"})
     name = fields.String()
     addressLine1 = fields.String()
@@ -46,19 +48,22 @@ class ScopeSchema(Schema):
     title = fields.String(allow_none=True)
     asin = fields.String(allow_none=True)
     quantity = fields.Integer(allow_none=True)
-    requiredSkills = fields.List(fields.String())
+    requiredSkills = fields.List(fields.String(), attribute="required_skills")
 
 
 class JobSummarySchema(Schema):
-    serviceJobId = fields.String(required=True)
-    status = fields.String(required=True)
+    """A reads.jobs.JobSummary."""
+
+    serviceJobId = fields.String(required=True, attribute="job.service_job_id")
+    status = fields.String(required=True, attribute="job.status")
     appointment = fields.Nested(AppointmentSchema, allow_none=True)
-    customer = fields.Nested(CustomerSchema, required=True)
+    customer = fields.Nested(CustomerSchema, required=True, attribute="job")
     address = fields.Nested(AddressSchema, allow_none=True)
     scope = fields.Nested(ScopeSchema, required=True)
     stillNeeded = fields.List(
-        fields.String(metadata={"enum": NEEDED}),
+        fields.String(metadata={"enum": [n.value for n in Needed]}),
         required=True,
+        attribute="still_needed",
         metadata={"description": "What is missing before the job can be closed; empty when "
                                  "ready or when the job is no longer open"},
     )
@@ -71,7 +76,7 @@ class JobListSchema(Schema):
 
 
 class TechnicianSchema(Schema):
-    technicianId = fields.String(required=True)
+    technicianId = fields.String(required=True, attribute="technician_id")
     name = fields.String(allow_none=True)
 
 
@@ -90,19 +95,23 @@ class AppointmentWindowSchema(Schema):
 
 class ClosureBriefSchema(Schema):
     state = fields.String(required=True)
-    rejectionReason = fields.String(allow_none=True, metadata={"description": "Why a supervisor sent it back"})
-    failureReason = fields.String(allow_none=True)
+    rejectionReason = fields.String(allow_none=True, attribute="rejection_reason",
+                                    metadata={"description": "Why a supervisor sent it back"})
+    failureReason = fields.String(allow_none=True, attribute="failure_reason")
 
 
 class JobDetailSchema(JobSummarySchema):
+    """A reads.jobs.JobDetail."""
+
     closure = fields.Nested(ClosureBriefSchema, allow_none=True, required=True)
-    serviceOrderId = fields.String(allow_none=True)
-    storeId = fields.String(allow_none=True)
-    marketplaceId = fields.String(allow_none=True)
-    createTime = fields.String(allow_none=True)
+    serviceOrderId = fields.String(allow_none=True, attribute="job.service_order_id")
+    storeId = fields.String(allow_none=True, attribute="job.store_id")
+    marketplaceId = fields.String(allow_none=True, attribute="job.marketplace_id")
+    createTime = fields.String(allow_none=True, attribute="create_time")
     technicians = fields.List(fields.Nested(TechnicianSchema), required=True)
     appointments = fields.List(fields.Nested(AppointmentSchema), required=True,
                                metadata={"description": "Every appointment, including cancelled ones"})
-    associatedItems = fields.List(fields.Nested(ItemSchema), required=True)
-    preferredAppointmentTimes = fields.List(fields.Nested(AppointmentWindowSchema), required=True)
-    syncedAt = fields.DateTime(required=True)
+    associatedItems = fields.List(fields.Nested(ItemSchema), required=True, attribute="associated_items")
+    preferredAppointmentTimes = fields.List(fields.Nested(AppointmentWindowSchema), required=True,
+                                            attribute="preferred_appointment_times")
+    syncedAt = fields.DateTime(required=True, attribute="job.synced_at")

@@ -1,0 +1,65 @@
+"""The supervisor's closure list: a read across closures, jobs and evidence, in
+a fixed number of queries however long the list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from techapi.auth.models import Role, User
+from techapi.closures.models import Closure
+from techapi.errors import ForbiddenError
+from techapi.evidence.models import Document, TimeKind, TimeRecord
+from techapi.jobs.address import one_line
+from techapi.jobs.models import Job
+
+
+@dataclass(frozen=True)
+class Evidence:
+    start: datetime | None
+    finish: datetime | None
+    documents: list[Document]
+
+
+@dataclass(frozen=True)
+class ClosureSummary:
+    closure: Closure
+    job: Job
+    evidence: Evidence
+
+    @property
+    def address(self) -> str | None:
+        return one_line(self.job.address) if self.job.address else None
+
+    @property
+    def technicians(self) -> list[str]:
+        return [t.technician_id for t in self.job.technicians]
+
+
+def list_closures(session: Session, user: User, state: str | None) -> list[ClosureSummary]:
+    """Closures of the caller's stores (all for an admin), oldest request first."""
+    if user.role == Role.TECHNICIAN:
+        raise ForbiddenError("Closures are listed for supervisors")
+    query = (select(Closure, Job).join(Job, Job.service_job_id == Closure.service_job_id)
+             .options(selectinload(Job.technicians), joinedload(Closure.requester)))
+    if user.role == Role.SUPERVISOR:
+        query = query.where(Job.store_id.in_(user.store_ids))
+    if state:
+        query = query.where(Closure.state == state)
+    rows = session.execute(query.order_by(Closure.requested_at, Closure.service_job_id)).all()
+    ids = [closure.service_job_id for closure, _ in rows]
+    times: dict[tuple[str, str], datetime] = {}
+    documents: dict[str, list[Document]] = {job_id: [] for job_id in ids}
+    if ids:
+        for record in session.scalars(select(TimeRecord).where(TimeRecord.service_job_id.in_(ids))):
+            times[(record.service_job_id, record.kind)] = record.at
+        for doc in session.scalars(select(Document).where(Document.service_job_id.in_(ids))
+                                   .order_by(Document.created_at, Document.id)):
+            documents[doc.service_job_id].append(doc)
+    return [ClosureSummary(closure, job, Evidence(times.get((job.service_job_id, TimeKind.START)),
+                                                  times.get((job.service_job_id, TimeKind.FINISH)),
+                                                  documents[job.service_job_id]))
+            for closure, job in rows]

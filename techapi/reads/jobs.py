@@ -1,0 +1,102 @@
+"""The technician's job list and one job's detail: jobs, evidence and closure in
+a fixed number of queries, as read models the schemas serialise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from techapi.auth.models import User
+from techapi.clock import Clock, local_today
+from techapi.closures.models import Closure
+from techapi.config import Settings
+from techapi.evidence.summary import evidence_for
+from techapi.jobs import readiness
+from techapi.jobs import services as jobs
+from techapi.jobs.address import with_one_line
+from techapi.jobs.models import Job, JobTechnician
+from techapi.spapi.types import Appointment, parse_appointment
+
+ITEM_KEYS = ("asin", "title", "quantity", "itemStatus", "brandName")
+
+
+@dataclass(frozen=True)
+class Scope:
+    title: str | None
+    asin: str | None
+    quantity: int | None
+    required_skills: list[str]
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    job: Job
+    appointment: Appointment | None
+    address: dict[str, Any] | None
+    scope: Scope
+    still_needed: list[str]
+
+
+@dataclass(frozen=True)
+class JobDetail(JobSummary):
+    closure: Closure | None
+    technicians: list[JobTechnician]
+    appointments: list[Appointment]
+    associated_items: list[dict[str, Any]]
+    preferred_appointment_times: list[dict[str, Any]]
+
+    @property
+    def create_time(self) -> str | None:
+        return (self.job.payload or {}).get("createTime")
+
+
+@dataclass(frozen=True)
+class JobList:
+    date: date
+    timezone: str
+    jobs: list[JobSummary]
+
+
+def _current_appointment(job: Job) -> Appointment | None:
+    if job.appointment_id is None and job.appointment_start is None:
+        return None
+    return Appointment(job.appointment_id, job.appointment_status, job.appointment_start, job.duration_minutes)
+
+
+def _scope(job: Job) -> Scope:
+    raw = job.scope or {}
+    return Scope(raw.get("title"), raw.get("asin"), raw.get("quantity"), list(raw.get("requiredSkills") or []))
+
+
+def _summary_parts(job: Job, evidence: readiness.Evidence, min_photos: int) -> dict[str, Any]:
+    return dict(job=job, appointment=_current_appointment(job), address=with_one_line(job.address),
+                scope=_scope(job),
+                still_needed=readiness.still_needed(job.status, job.appointment_status, evidence, min_photos))
+
+
+def day_list(session: Session, user: User, day: date | None, clock: Clock, settings: Settings) -> JobList:
+    """The caller's jobs of `day` (default: today in their time zone), in appointment order."""
+    tz = user.timezone or settings.timezone
+    day = day or local_today(clock, tz)
+    found = jobs.jobs_of_day(session, user, day, tz)
+    evidence = evidence_for(session, [j.service_job_id for j in found])
+    return JobList(day, tz, [JobSummary(**_summary_parts(j, evidence[j.service_job_id], settings.min_photos))
+                             for j in found])
+
+
+def job_detail(session: Session, user: User, job_id: str, settings: Settings) -> JobDetail:
+    job = jobs.job_for(session, user, job_id)
+    raw = job.payload or {}
+    evidence = evidence_for(session, [job.service_job_id])[job.service_job_id]
+    return JobDetail(
+        **_summary_parts(job, evidence, settings.min_photos),
+        closure=session.get(Closure, job.service_job_id),
+        technicians=list(job.technicians),
+        appointments=[parse_appointment(a) for a in raw.get("appointments") or [] if isinstance(a, dict)],
+        associated_items=[{k: i[k] for k in ITEM_KEYS if k in i}
+                          for i in raw.get("associatedItems") or [] if isinstance(i, dict)],
+        preferred_appointment_times=[p for p in raw.get("preferredAppointmentTimes") or [] if isinstance(p, dict)],
+    )

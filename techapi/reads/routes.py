@@ -1,0 +1,40 @@
+"""Job of the day: the technician's list and one job's detail (read side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from techapi.apidoc import error_answers
+from techapi.auth.guard import current_user, login_required
+from techapi.context import deps
+from techapi.db import get_session
+from techapi.reads import jobs
+from techapi.reads.schemas import JobDetailSchema, JobListSchema, JobsQuerySchema
+
+blp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Job of the day")
+answers = error_answers(blp, {401: "Missing or invalid token", 404: "No such job, or not yours"})
+
+
+@blp.route("")
+class Jobs(MethodView):
+    @login_required()
+    @blp.arguments(JobsQuerySchema, location="query")
+    @blp.response(200, JobListSchema)
+    @answers(401)
+    def get(self, args: dict[str, Any]) -> jobs.JobList:
+        """My jobs for a day, in appointment order"""
+        d = deps()
+        return jobs.day_list(get_session(), current_user(), args.get("date"), d.clock, d.settings)
+
+
+@blp.route("/<string:serviceJobId>")
+class JobById(MethodView):
+    @login_required()
+    @blp.response(200, JobDetailSchema)
+    @answers(401, 404)
+    def get(self, serviceJobId: str) -> jobs.JobDetail:
+        """One job in full"""
+        return jobs.job_detail(get_session(), current_user(), serviceJobId, deps().settings)
