@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request
 
 from techapi.spapi.reasons import allowed_cancellation_codes
 from techapi.spapi.sandbox import rules
+from techapi.spapi.sandbox.jobs import check_job_id, find_job
 from techapi.spapi.sandbox.routing import Reply, fail
 
 if TYPE_CHECKING:
@@ -72,12 +73,9 @@ def set_fulfillment_data(sandbox: Sandbox, request: Request, job_id: str, appoin
 
 
 def complete_job(sandbox: Sandbox, request: Request, job_id: str) -> tuple[int, Any]:
-    if len(job_id) > 100:
-        raise fail(400, rules.missing(["serviceJobId"]))
+    check_job_id(job_id)
     with sandbox.state.lock:
-        job = sandbox.state.jobs.get(job_id)
-        if job is None:
-            raise fail(422, rules.err(f"Job not found for jobId {job_id}"))
+        job = find_job(sandbox.state, job_id, 422)
         if job.status != "NOT_SERVICED":
             raise fail(422, rules.err(f"Operation not allowed on job with jobId : {job_id} "
                                       f"and jobState : {job.status}"))
@@ -103,9 +101,7 @@ def cancel_job(sandbox: Sandbox, request: Request, job_id: str) -> tuple[int, An
     if bad:
         raise fail(400, rules.missing(bad))
     with sandbox.state.lock:
-        job = sandbox.state.jobs.get(job_id)
-        if job is None:
-            raise fail(422, rules.err(f"Job not found for jobId {job_id}"))
+        job = find_job(sandbox.state, job_id, 422)
         if job.status in ("COMPLETED", "CANCELLED"):
             raise fail(422, rules.err(f"Job with jobId {job_id} and jobStatus {job.status} "
                                       "cannot be cancelled"))

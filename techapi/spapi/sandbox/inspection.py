@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request, Response
 from techapi.clock import iso_z
 from techapi.spapi.sandbox import rules
 from techapi.spapi.sandbox.faults import faults_from_json
+from techapi.spapi.sandbox.jobs import find_job
 from techapi.spapi.sandbox.routing import fail
 
 if TYPE_CHECKING:
@@ -18,9 +19,7 @@ if TYPE_CHECKING:
 def inspect_job(sandbox: Sandbox, request: Request, job_id: str) -> Response:
     """A job with what SP-API keeps but never returns: fulfillment data and counters."""
     with sandbox.state.lock:
-        job = sandbox.state.jobs.get(job_id)
-        if job is None:
-            raise fail(404, rules.err(f"Job not found for jobId {job_id}", code="NotFound"))
+        job = find_job(sandbox.state, job_id, 404, code="NotFound")
         body = {"payload": job.payload, "fulfillment": job.fulfillment,
                 "completions": job.completions, "cancellations": job.cancellations,
                 "cancellationReasonCode": job.cancellation_reason,
