@@ -5,7 +5,7 @@ own (handler(sandbox, request, **path arguments) -> (status, body), raising
 routing.Reply or routing.fail to answer early), then add one Operation line per
 operationId below, at the model's method and path. Each Operation needs a usage
 plan in techapi/spapi/plans.USAGE_PLANS (SandboxConfig's default), because the
-core meters every Operation by its plan.
+core meters every Operation by its plan; test_model_contract checks both.
 """
 
 from __future__ import annotations
