@@ -18,7 +18,10 @@ import httpx
 import pytest
 from jsonschema import Draft4Validator
 
+from techapi.spapi import plans
 from techapi.spapi.client import ServiceJobsQuery
+from techapi.spapi.sandbox import routes
+from techapi.spapi.sandbox.routing import Operation
 from techapi.spapi.types import FulfillmentData, FulfillmentDocument
 from tests.conftest import NOW, http_client
 from tests.integration.test_sandbox import open_job, tiny_png, upload
@@ -99,6 +102,15 @@ def assert_request_matches(model: dict, request: httpx.Request) -> None:
             body = json.loads(request.content)
             errors = list(validator(model, spec["schema"]).iter_errors(body))
             assert not errors, [e.message for e in errors]
+
+
+def test_each_sandbox_operation_sits_at_the_model_method_and_path_and_has_a_usage_plan(model):
+    served = [route for route in routes.ROUTES if isinstance(route, Operation)]
+    assert len(routes.BY_NAME) == len(routes.ROUTES), "two routes share a name"
+    assert sorted(route.name for route in served) == sorted(plans.USAGE_PLANS)
+    for route in served:
+        path, method, _ = operation(model, route.name)
+        assert (route.method, re.sub(r"<[^>]+>", "{}", route.rule)) == (method, re.sub(r"\{[^}]+\}", "{}", path))
 
 
 def test_every_request_the_client_sends_is_valid_under_the_model(model, http_sandbox):

@@ -4,10 +4,10 @@ from techapi.spapi.sandbox.app import (
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_REFRESH_TOKEN,
-    Faults,
     Sandbox,
     SandboxConfig,
 )
+from techapi.spapi.sandbox.faults import Faults
 from techapi.spapi.sandbox.server import SandboxServer
 
 __all__ = [
