@@ -282,10 +282,15 @@ def status(stuck_minutes: int) -> None:
 
 
 @main.command("config")
-def show_config() -> None:
+@click.option("--markdown", is_flag=True,
+              help="Print the table of variables for README.md instead (from the declarations, not the environment).")
+def show_config(markdown: bool) -> None:
     """Print the effective configuration (secrets masked)."""
-    from techapi.config import load_settings
+    from techapi.config import load_settings, markdown_table
 
+    if markdown:
+        click.echo(markdown_table(), nl=False)
+        return
     try:
         settings = load_settings()
     except ConfigError as exc:
