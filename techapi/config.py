@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from techapi import settings_parsers as p
+import techapi.settings_parsers as p
 from techapi.settings_declaration import ConfigError, Secret, declared, public, read, redact_url, setting
 from techapi.settings_declaration import markdown_table as _markdown_table
 
