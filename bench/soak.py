@@ -26,7 +26,8 @@ from pathlib import Path
 import httpx
 from common import ROOT, arguments, report, write
 
-from techapi.webhooks.signature import decode_secret, sign
+from techapi.config import decode_webhook_secret
+from techapi.webhooks.signature import sign
 from tests.media import jpeg
 
 SECRET = "whsec_" + base64.b64encode(b"soak-webhook-secret-123").decode()
@@ -140,7 +141,7 @@ def main() -> None:
         webhook_id, ts = f"soak-{rng.getrandbits(64)}", int(time.time())
         return client.post(f"{base}/v1/webhooks/field-app", content=body, headers={
             "webhook-id": webhook_id, "webhook-timestamp": str(ts), "content-type": "application/json",
-            "webhook-signature": sign(decode_secret(SECRET), webhook_id, ts, body)})
+            "webhook-signature": sign(decode_webhook_secret(SECRET), webhook_id, ts, body)})
 
     try:
         result = run_traffic(args, web, worker, base, traffic, statuses)

@@ -20,7 +20,7 @@ from techapi.auth.demo import DEMO_PASSWORD, ensure_demo_users
 from techapi.auth.services import create_user
 from techapi.checks import cheap, full
 from techapi.clock import SystemClock, local_today
-from techapi.config import ConfigError, load_settings
+from techapi.config import ConfigError, load_settings, markdown_table
 from techapi.context import Deps
 from techapi.db import SchemaOutdated
 from techapi.errors import DomainError
@@ -265,10 +265,13 @@ def status(stuck_minutes: int) -> None:
 
 
 @main.command("config")
-def show_config() -> None:
+@click.option("--markdown", is_flag=True,
+              help="Print the table of variables for README.md instead (from the declarations, not the environment).")
+def show_config(markdown: bool) -> None:
     """Print the effective configuration (secrets masked)."""
-    from techapi.config import load_settings
-
+    if markdown:
+        click.echo(markdown_table(), nl=False)
+        return
     try:
         settings = load_settings()
     except ConfigError as exc:

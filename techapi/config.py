@@ -1,100 +1,169 @@
 """Settings from TECHAPI_* environment variables, validated once at start-up.
 
-Every invalid value raises ConfigError naming the variable, so an operator
-never has to guess which of twenty settings broke the deploy.
+Each setting is declared once, below, with its variable, default, parser and
+help text; load_settings, `techapi config` and the README's table all read the
+declarations. Every invalid value raises ConfigError naming the variable, so an
+operator never has to guess which setting broke the deploy.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import techapi.settings_parsers as p
+from techapi.settings_declaration import ConfigError, Secret, declared, public, read, redact_url, setting
+from techapi.settings_declaration import markdown_table as _markdown_table
+
+__all__ = ["ConfigError", "Secret", "Settings", "check_timezone", "decode_webhook_secret",
+           "default_database_url", "load_settings", "markdown_table", "redact_url"]
 
 SANDBOX = "sandbox"
-DEFAULT_LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
-DEFAULT_MARKETPLACE_ID = "ATVPDKIKX0DER"
-# Hosts that may be reached over plain http (tests, a local sandbox); everything
-# else must be https so tokens and customer data never cross the wire in clear.
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+WEBHOOK_SECRET_PREFIX = "whsec_"
+LWA_CREDENTIALS = ("lwa_client_id", "lwa_client_secret", "lwa_refresh_token")
 
 
-class ConfigError(ValueError):
-    """A setting is missing or invalid; the message names the variable."""
+def decode_webhook_secret(value: str) -> bytes:
+    """`whsec_<base64>` to the HMAC key; ValueError when malformed."""
+    if not value.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ValueError("must start with whsec_")
+    try:
+        key = base64.b64decode(value[len(WEBHOOK_SECRET_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("is not whsec_ followed by base64") from None
+    if len(key) < 16:
+        raise ValueError("key must be at least 16 bytes")
+    return key
 
 
-class Secret:
-    """A string that never shows itself in repr, str or logs."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('***')" if self._value else "Secret('')"
-
-    __str__ = __repr__
+def _webhook_secret(raw: str) -> str:
+    decode_webhook_secret(raw)
+    return raw  # kept encoded: the webhook handler decodes it where it verifies
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Settings:
-    database_url: str
-    spapi_endpoint: str  # "sandbox" or a base URL
-    lwa_token_url: str
-    lwa_client_id: str
-    lwa_client_secret: Secret
-    lwa_refresh_token: Secret
-    marketplace_id: str
-    secret_key: Secret
-    timezone: str
-    instance_path: str
-    token_ttl_seconds: int = 12 * 3600
-    sync_interval_seconds: int = 300
-    sync_lookback_days: int = 90
-    spapi_connect_timeout: float = 5.0
-    spapi_read_timeout: float = 30.0
-    spapi_max_attempts: int = 5
-    login_max_failures: int = 5
-    login_max_failures_per_client: int = 20
-    login_window_seconds: int = 900
-    log_level: str = "INFO"
-    storage_url: str = ""
-    s3_endpoint_url: str | None = None
-    max_upload_mb: int = 25
-    # Hosts a presigned upload URL may point at; "*.x" matches subdomains of x.
+    database_url: str = setting(
+        "TECHAPI_DATABASE_URL", parse=p.database_url, shown="`sqlite:///<instance>/techapi.db`",
+        help="SQLite, or PostgreSQL as `postgresql+psycopg://user:pw@host/db`")
+    instance_path: str = setting(
+        "TECHAPI_INSTANCE_PATH", parse=p.absolute_path, shown="`./instance` (editable install)",
+        help="where the default database lives")
+    spapi_endpoint: str = setting(
+        "TECHAPI_SPAPI_ENDPOINT", parse=p.literal_or(SANDBOX, p.http_url), default=SANDBOX,
+        help="`sandbox` (in-process simulator) or a base URL such as `https://sellingpartnerapi-na.amazon.com`")
+    lwa_token_url: str = setting(
+        "TECHAPI_LWA_TOKEN_URL", parse=p.http_url, default="https://api.amazon.com/auth/o2/token",
+        help="Login with Amazon token endpoint")
+    lwa_client_id: str = setting(
+        "TECHAPI_LWA_CLIENT_ID", parse=p.text, default="",
+        help="LWA client id; required when the endpoint is not `sandbox`")
+    lwa_client_secret: Secret = setting(
+        "TECHAPI_LWA_CLIENT_SECRET", parse=p.text, default="", secret=True,
+        help="LWA client secret; required when the endpoint is not `sandbox`")
+    lwa_refresh_token: Secret = setting(
+        "TECHAPI_LWA_REFRESH_TOKEN", parse=p.text, default="", secret=True,
+        help="LWA refresh token of the selling partner; required when the endpoint is not `sandbox`")
+    marketplace_id: str = setting(
+        "TECHAPI_MARKETPLACE_ID", parse=p.marketplace_id, default="ATVPDKIKX0DER",
+        help="marketplace sent as `marketplaceIds`")
+    secret_key: Secret = setting(
+        "TECHAPI_SECRET_KEY", parse=p.min_length(16), secret=True, shown="random per process",
+        help="Flask secret (at least 16 characters)")
+    timezone: str = setting(
+        "TECHAPI_TIMEZONE", parse=p.timezone, default="UTC",
+        help='what "today" means for users without their own time zone')
+    token_ttl_seconds: int = setting(
+        "TECHAPI_TOKEN_TTL_SECONDS", parse=p.whole(minimum=60), default=12 * 3600,
+        help="lifetime of a bearer token, in seconds")
+    sync_interval_seconds: int = setting(
+        "TECHAPI_SYNC_INTERVAL_SECONDS", parse=p.whole(minimum=10), default=300,
+        help="how often the worker syncs today's jobs, in seconds")
+    sync_lookback_days: int = setting(
+        "TECHAPI_SYNC_LOOKBACK_DAYS", parse=p.whole(), default=90,
+        help="`createdAfter` look-back of a day's first (full) sync")
+    spapi_connect_timeout: float = setting(
+        "TECHAPI_SPAPI_CONNECT_TIMEOUT", parse=p.seconds(maximum=600), default=5.0,
+        help="seconds to wait for a connection to SP-API")
+    spapi_read_timeout: float = setting(
+        "TECHAPI_SPAPI_READ_TIMEOUT", parse=p.seconds(maximum=600), default=30.0,
+        help="seconds to wait for SP-API's answer")
+    spapi_max_attempts: int = setting(
+        "TECHAPI_SPAPI_MAX_ATTEMPTS", parse=p.whole(), default=5,
+        help="attempts per SP-API call on 429, 5xx and network errors")
+    login_max_failures: int = setting(
+        "TECHAPI_LOGIN_MAX_FAILURES", parse=p.whole(), default=5,
+        help="failed logins per username within the window before a lockout")
+    login_max_failures_per_client: int = setting(
+        "TECHAPI_LOGIN_MAX_FAILURES_PER_CLIENT", parse=p.whole(), default=20,
+        help="failed logins per client address within the window before a lockout")
+    login_window_seconds: int = setting(
+        "TECHAPI_LOGIN_WINDOW_SECONDS", parse=p.whole(), default=900,
+        help="the login lockout window, in seconds")
+    log_level: str = setting(
+        "TECHAPI_LOG_LEVEL", parse=p.log_level, default="INFO",
+        help="`DEBUG`, `INFO`, `WARNING`, `ERROR`")
+    storage_url: str = setting(
+        "TECHAPI_STORAGE_URL", parse=p.storage_url, shown="`file://<instance>/blobs`",
+        help="blob store for documents: `file:///path` or `s3://bucket/prefix` (server-side encryption AES256)")
+    s3_endpoint_url: str | None = setting(
+        "TECHAPI_S3_ENDPOINT_URL", parse=p.http_url, default=None, shown="(AWS)",
+        help="an S3-compatible server instead of AWS")
+    max_upload_mb: int = setting(
+        "TECHAPI_MAX_UPLOAD_MB", parse=p.whole(), default=25,
+        help="largest upload request accepted")
     # Only hosts listed without a wildcard may be reached over plain http.
-    upload_allowed_hosts: tuple[str, ...] = ("*.amazonaws.com",)
-    min_photos: int = 0
-    require_approval: bool = True
-    # Standard Webhooks secrets (whsec_...): the current one and, while rotating, the previous one.
-    webhook_secrets: tuple[Secret, ...] = ()
-    redis_url: str | None = None  # shared SP-API rate limits across processes
-    log_format: str = "json"
-    proxy_fix_hops: int = 0  # proxies in front whose X-Forwarded-* headers are trusted
-    task_lease_seconds: int = 300
-    task_backoff_seconds: float = 5.0
-    task_backoff_max_seconds: float = 900.0  # TEMP until the declarative settings land
-    task_max_attempts: int = 8  # TEMP until the declarative settings land
+    upload_allowed_hosts: tuple[str, ...] = setting(
+        "TECHAPI_UPLOAD_ALLOWED_HOSTS", parse=p.host_patterns, default=("*.amazonaws.com",),
+        help="comma-separated hosts that presigned upload URLs may point at; `*.domain` matches subdomains over https")
+    min_photos: int = setting(
+        "TECHAPI_MIN_PHOTOS", parse=p.whole(minimum=0), default=0,
+        help="photos required before a job counts as ready")
+    require_approval: bool = setting(
+        "TECHAPI_REQUIRE_APPROVAL", parse=p.boolean, default=True,
+        help="closures wait for a supervisor's approval")
+    webhook_secrets: tuple[Secret, ...] = setting(
+        "TECHAPI_WEBHOOK_SECRET", "TECHAPI_WEBHOOK_SECRET_PREVIOUS", parse=_webhook_secret, default=(),
+        secret=True, shown="(none: every delivery is refused)",
+        help="field-app webhook secrets, `whsec_<base64>`: the current one and, while rotating, the previous one")
+    redis_url: str | None = setting(
+        "TECHAPI_REDIS_URL", parse=p.redis_url, default=None,
+        help="keep the shared SP-API rate buckets in Redis instead of PostgreSQL")
+    log_format: str = setting(
+        "TECHAPI_LOG_FORMAT", parse=p.choice("json", "text"), default="json",
+        help="`json` (one object per line) or `text`")
+    proxy_fix_hops: int = setting(
+        "TECHAPI_PROXY_FIX_HOPS", parse=p.whole(minimum=0), default=0,
+        help="proxies in front whose `X-Forwarded-For/Proto/Host` are trusted (ProxyFix)")
+    worker_metrics_port: int | None = setting(
+        "TECHAPI_WORKER_METRICS_PORT", parse=p.port, default=None,
+        help="serve a worker's Prometheus metrics on this port")
+    task_lease_seconds: int = setting(
+        "TECHAPI_TASK_LEASE_SECONDS", parse=p.whole(), default=300,
+        help="how long a worker holds a task before another may take it over")
+    task_backoff_seconds: float = setting(
+        "TECHAPI_TASK_BACKOFF_SECONDS", parse=p.seconds(maximum=600), default=5.0,
+        help="first back-off of a task that failed for a passing reason (doubles each time)")
+    task_backoff_max_seconds: float = setting(
+        "TECHAPI_TASK_BACKOFF_MAX_SECONDS", parse=p.seconds(maximum=86400), default=900.0,
+        help="longest wait between two attempts of a task")
+    task_max_attempts: int = setting(
+        "TECHAPI_TASK_MAX_ATTEMPTS", parse=p.whole(), default=8,
+        help="attempts of a background task before it is FAILED")
     # argon2id cost; tests lower it, production keeps the library's defaults.
-    argon2_time_cost: int = 3
-    argon2_memory_kib: int = 65536
+    argon2_time_cost: int = setting(
+        "TECHAPI_ARGON2_TIME_COST", parse=p.whole(), default=3,
+        help="argon2id passes over memory per password hash")
+    argon2_memory_kib: int = setting(
+        "TECHAPI_ARGON2_MEMORY_KIB", parse=p.whole(minimum=1024), default=65536,
+        help="argon2id memory per password hash, in KiB")
+    # Not a setting: whether secret_key was made up for this process (TECHAPI_SECRET_KEY unset).
     secret_key_generated: bool = field(default=False, compare=False)
 
     @property
@@ -107,245 +176,60 @@ class Settings:
         return self.sandbox and self.database_url == default_database_url(self.instance_path)
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        known = {f.name for f in fields(self)}
-        unknown = set(overrides) - known
+        unknown = set(overrides) - {f.name for f in fields(self)}
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        for name in ("lwa_client_secret", "lwa_refresh_token", "secret_key"):
-            if isinstance(overrides.get(name), str):
-                overrides[name] = Secret(overrides[name])
-        if "webhook_secrets" in overrides:
-            overrides["webhook_secrets"] = tuple(
-                s if isinstance(s, Secret) else Secret(s) for s in overrides["webhook_secrets"])
+        for f, declaration in declared(type(self)):
+            if f.name in overrides:
+                overrides[f.name] = declaration.wrap(overrides[f.name])
         return replace(self, **overrides)
 
     def public_dict(self) -> dict[str, Any]:
-        """Settings safe to print: secrets masked, database password removed."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Secret):
-                value = "***" if value else ""
-            elif isinstance(value, tuple) and value and isinstance(value[0], Secret):
-                value = ["***" for _ in value]
-            elif f.name == "database_url":
-                value = redact_url(value)
-            out[f.name] = value
-        return out
+        """Settings safe to print: secrets masked, passwords removed from URLs."""
+        return {f.name: public(getattr(self, f.name)) for f in fields(self)}
 
 
-def redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+DECLARED = {f.name: (f, declaration) for f, declaration in declared(Settings)}
 
 
 def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'techapi.db'}"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a number of seconds, got {raw!r}") from None
-    if not 0 < value <= 600:
-        raise ConfigError(f"{name}: must be between 0 and 600 seconds, got {raw}")
-    return value
-
-
-def check_http_url(name: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name}: expected an https:// URL, got {value!r}")
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise ConfigError(f"{name}: must use https (plain http is allowed for loopback only)")
-    if parts.username or parts.password:
-        raise ConfigError(f"{name}: credentials must not be embedded in the URL")
-    return value.rstrip("/")
-
-
-def check_database_url(name: str, value: str) -> str:
-    scheme = value.split(":", 1)[0]
-    if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
-        raise ConfigError(
-            f"{name}: expected sqlite:///path or postgresql+psycopg://user@host/db, "
-            f"got scheme {scheme!r}"
-        )
-    if scheme.startswith("postgresql") and scheme != "postgresql+psycopg":
-        raise ConfigError(f"{name}: use the psycopg 3 driver (postgresql+psycopg://...)")
-    return value
-
-
-def check_timezone(name: str, value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{name}: unknown time zone {value!r} (use an IANA name)") from None
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name}: expected true or false, got {raw!r}")
-
-
-def check_allowed_hosts(name: str, raw: str) -> tuple[str, ...]:
-    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
-    if not hosts:
-        raise ConfigError(f"{name}: list at least one host")
-    for host in hosts:
-        bare = host[2:] if host.startswith("*.") else host
-        if not bare or any(c in bare for c in "*/:@ "):
-            raise ConfigError(f"{name}: {host!r} is not a host name or *.domain pattern")
-        if host.startswith("*.") and bare.count(".") < 1:
-            raise ConfigError(f"{name}: {host!r} is too broad; use *.example.com")
-    return hosts
-
-
-def check_webhook_secrets(env: Mapping[str, str]) -> tuple[Secret, ...]:
-    from techapi.webhooks.signature import decode_secret
-
-    out = []
-    for name in ("TECHAPI_WEBHOOK_SECRET", "TECHAPI_WEBHOOK_SECRET_PREVIOUS"):
-        raw = env.get(name, "").strip()
-        if not raw:
-            continue
-        try:
-            decode_secret(raw)
-        except ValueError as exc:
-            raise ConfigError(f"{name}: {exc}") from None
-        out.append(Secret(raw))
-    return tuple(out)
-
-
-def check_redis_url(value: str) -> str | None:
-    if not value:
-        return None
-    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError("TECHAPI_REDIS_URL: expected redis://host:port/db or rediss://...")
-    return value
-
-
-def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
-def check_storage_url(name: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme == "file" and parts.path.startswith("/"):
-        return value
-    if parts.scheme == "s3" and parts.netloc:
-        return value
-    raise ConfigError(f"{name}: expected file:///absolute/path or s3://bucket/prefix, got {value!r}")
-
-
 def load_settings(
     environ: Mapping[str, str] | None = None, instance_path: str | None = None
 ) -> Settings:
     env = os.environ if environ is None else environ
-    instance = env.get("TECHAPI_INSTANCE_PATH", "").strip() or instance_path or "instance"
-    instance = str(Path(instance).resolve())
+    instance = read(env, DECLARED["instance_path"][0], fallback=instance_path or "instance")
+    # Defaults computed here, and validated like values that were given.
+    fallbacks = {
+        "instance_path": instance,
+        "database_url": default_database_url(instance),
+        "storage_url": f"file://{Path(instance) / 'blobs'}",
+        "secret_key": secrets.token_urlsafe(32),
+    }
+    values = {name: read(env, f, fallbacks.get(name)) for name, (f, _) in DECLARED.items()}
 
-    database_url = env.get("TECHAPI_DATABASE_URL", "").strip() or default_database_url(instance)
-    check_database_url("TECHAPI_DATABASE_URL", database_url)
+    if values["spapi_endpoint"] != SANDBOX:
+        for name in LWA_CREDENTIALS:
+            if not values[name]:
+                raise ConfigError(f"{_variable(name)}: required when {_variable('spapi_endpoint')} is not 'sandbox'")
+    key_given = bool(env.get(_variable("secret_key"), "").strip())
+    return Settings(**values, secret_key_generated=not key_given)
 
-    endpoint = env.get("TECHAPI_SPAPI_ENDPOINT", "").strip() or SANDBOX
-    if endpoint != SANDBOX:
-        endpoint = check_http_url("TECHAPI_SPAPI_ENDPOINT", endpoint)
 
-    token_url = check_http_url(
-        "TECHAPI_LWA_TOKEN_URL", env.get("TECHAPI_LWA_TOKEN_URL", "").strip() or DEFAULT_LWA_TOKEN_URL
-    )
-    client_id = env.get("TECHAPI_LWA_CLIENT_ID", "").strip()
-    client_secret = Secret(env.get("TECHAPI_LWA_CLIENT_SECRET", "").strip())
-    refresh_token = Secret(env.get("TECHAPI_LWA_REFRESH_TOKEN", "").strip())
-    if endpoint != SANDBOX:
-        for var, value in (
-            ("TECHAPI_LWA_CLIENT_ID", client_id),
-            ("TECHAPI_LWA_CLIENT_SECRET", client_secret),
-            ("TECHAPI_LWA_REFRESH_TOKEN", refresh_token),
-        ):
-            if not value:
-                raise ConfigError(f"{var}: required when TECHAPI_SPAPI_ENDPOINT is not 'sandbox'")
+def _variable(name: str) -> str:
+    return DECLARED[name][1].env[0]
 
-    marketplace = env.get("TECHAPI_MARKETPLACE_ID", "").strip() or DEFAULT_MARKETPLACE_ID
-    if not marketplace.isalnum() or not marketplace.isupper() or len(marketplace) > 20:
-        raise ConfigError(f"TECHAPI_MARKETPLACE_ID: expected an id like ATVPDKIKX0DER, got {marketplace!r}")
 
-    raw_key = env.get("TECHAPI_SECRET_KEY", "").strip()
-    if raw_key and len(raw_key) < 16:
-        raise ConfigError("TECHAPI_SECRET_KEY: must be at least 16 characters")
-    secret_key = Secret(raw_key or secrets.token_urlsafe(32))
+def markdown_table() -> str:
+    """The README's configuration table (`techapi config --markdown`)."""
+    return _markdown_table(Settings)
 
-    log_level = (env.get("TECHAPI_LOG_LEVEL", "").strip() or "INFO").upper()
-    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"TECHAPI_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
-    return Settings(
-        database_url=database_url,
-        spapi_endpoint=endpoint,
-        lwa_token_url=token_url,
-        lwa_client_id=client_id,
-        lwa_client_secret=client_secret,
-        lwa_refresh_token=refresh_token,
-        marketplace_id=marketplace,
-        secret_key=secret_key,
-        timezone=check_timezone("TECHAPI_TIMEZONE", env.get("TECHAPI_TIMEZONE", "").strip() or "UTC"),
-        instance_path=instance,
-        token_ttl_seconds=_int(env, "TECHAPI_TOKEN_TTL_SECONDS", 12 * 3600, minimum=60),
-        sync_interval_seconds=_int(env, "TECHAPI_SYNC_INTERVAL_SECONDS", 300, minimum=10),
-        sync_lookback_days=_int(env, "TECHAPI_SYNC_LOOKBACK_DAYS", 90),
-        spapi_connect_timeout=_float(env, "TECHAPI_SPAPI_CONNECT_TIMEOUT", 5.0),
-        spapi_read_timeout=_float(env, "TECHAPI_SPAPI_READ_TIMEOUT", 30.0),
-        spapi_max_attempts=_int(env, "TECHAPI_SPAPI_MAX_ATTEMPTS", 5),
-        login_max_failures=_int(env, "TECHAPI_LOGIN_MAX_FAILURES", 5),
-        login_max_failures_per_client=_int(env, "TECHAPI_LOGIN_MAX_FAILURES_PER_CLIENT", 20),
-        login_window_seconds=_int(env, "TECHAPI_LOGIN_WINDOW_SECONDS", 900),
-        log_level=log_level,
-        storage_url=check_storage_url(
-            "TECHAPI_STORAGE_URL", env.get("TECHAPI_STORAGE_URL", "").strip() or f"file://{Path(instance) / 'blobs'}"
-        ),
-        s3_endpoint_url=(check_http_url("TECHAPI_S3_ENDPOINT_URL", env["TECHAPI_S3_ENDPOINT_URL"].strip())
-                         if env.get("TECHAPI_S3_ENDPOINT_URL", "").strip() else None),
-        max_upload_mb=_int(env, "TECHAPI_MAX_UPLOAD_MB", 25),
-        upload_allowed_hosts=check_allowed_hosts(
-            "TECHAPI_UPLOAD_ALLOWED_HOSTS", env.get("TECHAPI_UPLOAD_ALLOWED_HOSTS", "").strip() or "*.amazonaws.com"
-        ),
-        min_photos=_int(env, "TECHAPI_MIN_PHOTOS", 0, minimum=0),
-        require_approval=_bool(env, "TECHAPI_REQUIRE_APPROVAL", True),
-        webhook_secrets=check_webhook_secrets(env),
-        redis_url=check_redis_url(env.get("TECHAPI_REDIS_URL", "").strip()),
-        log_format=check_choice("TECHAPI_LOG_FORMAT", env.get("TECHAPI_LOG_FORMAT", "").strip() or "json",
-                                ("json", "text")),
-        proxy_fix_hops=_int(env, "TECHAPI_PROXY_FIX_HOPS", 0, minimum=0),
-        task_lease_seconds=_int(env, "TECHAPI_TASK_LEASE_SECONDS", 300, minimum=1),
-        task_backoff_seconds=_float(env, "TECHAPI_TASK_BACKOFF_SECONDS", 5.0),
-        secret_key_generated=not raw_key,
-    )
+def check_timezone(name: str, value: str) -> str:
+    """A user's time zone, checked as TECHAPI_TIMEZONE is."""
+    try:
+        return p.timezone(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None

@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from techapi.config import decode_webhook_secret
 from techapi.context import Deps
 from techapi.db import transaction
 from techapi.errors import MalformedWebhook, ValidationError, WebhookNotAuthentic
 from techapi.queue.outbox import enqueue
 from techapi.webhooks.models import EventStatus, WebhookEvent
-from techapi.webhooks.signature import MalformedHeaders, NotAuthentic, decode_secret, verify
+from techapi.webhooks.signature import MalformedHeaders, NotAuthentic, verify
 from techapi.webhooks.tasks import KNOWN, WEBHOOK_EVENT
 
 
@@ -47,7 +48,7 @@ def _parse(body: bytes) -> dict[str, Any]:
 
 def receive(deps: Deps, session: Session, headers: Mapping[str, str], body: bytes) -> Ack:
     """Verified on the raw bytes before anything is parsed; a redelivery is acknowledged, not stored again."""
-    keys = [decode_secret(s.reveal()) for s in deps.settings.webhook_secrets]
+    keys = [decode_webhook_secret(s.reveal()) for s in deps.settings.webhook_secrets]
     try:
         webhook_id, _ = verify(headers, body, keys, int(deps.clock.now().timestamp()))
     except MalformedHeaders as exc:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 
 TOLERANCE_SECONDS = 300
-PREFIX = "whsec_"
 
 
 class MalformedHeaders(ValueError):
@@ -18,19 +16,6 @@ class MalformedHeaders(ValueError):
 
 class NotAuthentic(ValueError):
     """No signature matches, the timestamp is stale, or no secret is configured."""
-
-
-def decode_secret(value: str) -> bytes:
-    """`whsec_<base64>` to the HMAC key; ValueError when malformed."""
-    if not value.startswith(PREFIX):
-        raise ValueError("must start with whsec_")
-    try:
-        key = base64.b64decode(value[len(PREFIX):], validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("is not whsec_ followed by base64") from None
-    if len(key) < 16:
-        raise ValueError("key must be at least 16 bytes")
-    return key
 
 
 def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from techapi.audit.models import AuditEvent
+from techapi.config import decode_webhook_secret
 from techapi.webhooks.models import WebhookEvent
-from techapi.webhooks.signature import decode_secret, sign
+from techapi.webhooks.signature import sign
 from techapi.worker.runner import Worker
 from tests.conftest import NOW
 
@@ -34,7 +35,7 @@ def job(client, auth, world, synced, hooked):
 def deliver(client, event, webhook_id="msg_1", body: bytes | None = None, secret=SECRET, ts=None):
     raw = body if body is not None else json.dumps(event).encode()
     ts = ts if ts is not None else int(NOW.timestamp())
-    signature = sign(decode_secret(secret), webhook_id, ts, raw)
+    signature = sign(decode_webhook_secret(secret), webhook_id, ts, raw)
     return client.post(URL, data=raw, content_type="application/json", headers={
         "webhook-id": webhook_id, "webhook-timestamp": str(ts), "webhook-signature": signature})
 

@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from techapi.webhooks.signature import MalformedHeaders, NotAuthentic, decode_secret, sign, verify
+from techapi.config import decode_webhook_secret
+from techapi.webhooks.signature import MalformedHeaders, NotAuthentic, sign, verify
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 OLD = "whsec_" + base64.b64encode(b"o" * 32).decode()
@@ -16,12 +17,12 @@ BODY = b'{"type":"job.started","timestamp":"2026-06-15T12:00:00Z","data":{}}'
 
 
 def headers(secret=SECRET, body=BODY, ts=NOW, webhook_id="msg_1", signature=None):
-    sig = signature if signature is not None else sign(decode_secret(secret), webhook_id, ts, body)
+    sig = signature if signature is not None else sign(decode_webhook_secret(secret), webhook_id, ts, body)
     return {"webhook-id": webhook_id, "webhook-timestamp": str(ts), "webhook-signature": sig}
 
 
 def check(h, body=BODY, keys=(SECRET,), now=NOW):
-    return verify(h, body, [decode_secret(k) for k in keys], now)
+    return verify(h, body, [decode_webhook_secret(k) for k in keys], now)
 
 
 def test_a_valid_signature_passes():
@@ -90,4 +91,4 @@ def test_without_a_configured_secret_nothing_verifies():
 @pytest.mark.parametrize("value", ["k" * 40, "whsec_***", "whsec_" + base64.b64encode(b"short").decode()])
 def test_malformed_secrets_are_refused(value):
     with pytest.raises(ValueError):
-        decode_secret(value)
+        decode_webhook_secret(value)
