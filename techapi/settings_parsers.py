@@ -29,30 +29,29 @@ def absolute_path(raw: str) -> str:
     return str(Path(raw).resolve())
 
 
-def whole(minimum: int = 1) -> Parser:
-    def parse(raw: str) -> int:
+def _number(convert: Callable[[str], float], expected: str, check: Callable[[float], str | None]) -> Parser:
+    """A parser of numbers: `convert` the text, then `check` says what is wrong, if anything."""
+
+    def parse(raw: str) -> float:
         try:
-            value = int(raw)
+            value = convert(raw)
         except ValueError:
-            raise ValueError(f"expected a whole number, got {raw!r}") from None
-        if value < minimum:
-            raise ValueError(f"must be at least {minimum}, got {value}")
+            raise ValueError(f"expected {expected}, got {raw!r}") from None
+        problem = check(value)
+        if problem:
+            raise ValueError(f"{problem}, got {raw}")
         return value
 
     return parse
+
+
+def whole(minimum: int = 1) -> Parser:
+    return _number(int, "a whole number", lambda v: f"must be at least {minimum}" if v < minimum else None)
 
 
 def seconds(maximum: float = 600) -> Parser:
-    def parse(raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"expected a number of seconds, got {raw!r}") from None
-        if not 0 < value <= maximum:
-            raise ValueError(f"must be between 0 and {maximum:g} seconds, got {raw}")
-        return value
-
-    return parse
+    return _number(float, "a number of seconds",
+                   lambda v: None if 0 < v <= maximum else f"must be between 0 and {maximum:g} seconds")
 
 
 def boolean(raw: str) -> bool:

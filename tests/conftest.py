@@ -19,7 +19,8 @@ from techapi.clock import FrozenClock
 from techapi.config import Secret, Settings, load_settings
 from techapi.db import Base, Database
 from techapi.jobs.sync import sync_day
-from techapi.spapi.client import RetryPolicy, SpApiClient
+from techapi.retry import RetryPolicy
+from techapi.spapi.client import SpApiClient
 from techapi.spapi.lwa import LwaCredentials, LwaTokenProvider
 from techapi.spapi.ratelimit import LocalRateLimiter
 from techapi.spapi.sandbox import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -26,9 +27,14 @@ class Evidence:
 
 @dataclass(frozen=True)
 class ClosureSummary:
+    """A closure as the list shows it; reads as the closure itself, plus its job and evidence."""
+
     closure: Closure
     job: Job
     evidence: Evidence
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.closure, name)
 
     @property
     def address(self) -> str | None:

@@ -22,15 +22,20 @@ class HistorySchema(Schema):
     events = fields.List(fields.Nested(EventSchema), required=True)
 
 
-class ClosureSchema(Schema):
+class ClosureRequestSchema(Schema):
+    """What every view of a closure shows: the request and how it stands."""
+
     serviceJobId = fields.String(required=True, attribute="service_job_id")
     state = fields.String(required=True, metadata={"enum": STATES})
     requestedBy = fields.String(allow_none=True, attribute="requested_by_name")
     requestedAt = fields.DateTime(required=True, attribute="requested_at")
-    decidedBy = fields.String(allow_none=True, attribute="decided_by_name")
-    decidedAt = fields.DateTime(allow_none=True, attribute="decided_at")
     rejectionReason = fields.String(allow_none=True, attribute="rejection_reason")
     failureReason = fields.String(allow_none=True, attribute="failure_reason")
+
+
+class ClosureSchema(ClosureRequestSchema):
+    decidedBy = fields.String(allow_none=True, attribute="decided_by_name")
+    decidedAt = fields.DateTime(allow_none=True, attribute="decided_at")
     step = fields.String(required=True, metadata={"enum": [s.value for s in ClosureStep]})
     upstreamStatus = fields.String(allow_none=True, attribute="upstream_status",
                                    metadata={"description": "The job's status on SP-API"})
@@ -54,15 +59,9 @@ class EvidenceSchema(Schema):
     documents = fields.List(fields.Nested(EvidenceDocumentSchema), required=True)
 
 
-class ClosureSummarySchema(Schema):
-    """One row of the closure list (closures.queries.ClosureSummary)."""
+class ClosureSummarySchema(ClosureRequestSchema):
+    """One row of the closure list (closures.queries.ClosureSummary): the closure and its job."""
 
-    serviceJobId = fields.String(required=True, attribute="job.service_job_id")
-    state = fields.String(required=True, attribute="closure.state", metadata={"enum": STATES})
-    requestedBy = fields.String(allow_none=True, attribute="closure.requested_by_name")
-    requestedAt = fields.DateTime(required=True, attribute="closure.requested_at")
-    rejectionReason = fields.String(allow_none=True, attribute="closure.rejection_reason")
-    failureReason = fields.String(allow_none=True, attribute="closure.failure_reason")
     storeId = fields.String(allow_none=True, attribute="job.store_id")
     jobStatus = fields.String(required=True, attribute="job.status")
     appointmentStart = fields.DateTime(allow_none=True, attribute="job.appointment_start")

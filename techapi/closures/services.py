@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,8 @@ from techapi.jobs import services as jobs
 from techapi.jobs.models import Job
 from techapi.queue.outbox import enqueue
 from techapi.spapi.reasons import allowed_cancellation_codes
+
+R = TypeVar("R", Closure, Cancellation)
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,17 @@ def ask_for_closure(deps: Deps, session: Session, user: User, job_id: str) -> Cl
                                settings.min_photos)
 
 
-def closure_of(session: Session, user: User, job_id: str) -> Closure:
+def _asked_for(session: Session, user: User, job_id: str, model: type[R], what: str) -> R:
+    """The job's closure or cancellation, for a caller who may see the job; else 404."""
     job = jobs.job_for(session, user, job_id)
-    closure = session.get(Closure, job.service_job_id)
-    if closure is None:
-        raise NotFoundError("No closure has been asked for on this job")
-    return closure
+    found = session.get(model, job.service_job_id)
+    if found is None:
+        raise NotFoundError(f"No {what} has been asked for on this job")
+    return found
+
+
+def closure_of(session: Session, user: User, job_id: str) -> Closure:
+    return _asked_for(session, user, job_id, Closure, "closure")
 
 
 def _decidable(session: Session, user: User, job_id: str) -> Closure:
@@ -115,45 +123,46 @@ def _decidable(session: Session, user: User, job_id: str) -> Closure:
     return closure
 
 
-def approve(deps: Deps, session: Session, user: User, job_id: str) -> Closure:
+def _decide(deps: Deps, session: Session, user: User, job_id: str, *, only_from: ClosureState,
+            to: ClosureState, action: str, verb: str, reason: str | None = None) -> Closure:
+    """A supervisor's move of a closure. The same move twice is one move; from any
+    state but `only_from`, a 409 that says so."""
     now = deps.clock.now()
     with transaction(session):
         closure = _decidable(session, user, job_id)
-        if closure.state in (ClosureState.QUEUED, ClosureState.COMPLETED):
-            return closure  # approving twice is approving once
-        if closure.state != ClosureState.PENDING_APPROVAL:
-            raise ConflictError(f"Closure is {closure.state}; only a pending closure can be approved")
-        move_closure(session, closure, ClosureState.QUEUED, now, _actor(user), "closure.approved")
-        closure.decided_by, closure.decided_at = user.id, now
-        enqueue(session, CLOSE_JOB, closure.service_job_id, now)
+        already = closure.state in SENT if to == ClosureState.QUEUED else \
+            (closure.state == to and closure.rejection_reason == reason)
+        if already:
+            return closure
+        if closure.state != only_from:
+            adjective = "pending" if only_from == ClosureState.PENDING_APPROVAL else only_from.lower()
+            raise ConflictError(f"Closure is {closure.state}; only a {adjective} closure can be {verb}")
+        move_closure(session, closure, to, now, _actor(user), action,
+                     details={"reason": reason} if reason is not None else None)
+        if only_from == ClosureState.PENDING_APPROVAL:
+            closure.decided_by, closure.decided_at, closure.rejection_reason = user.id, now, reason
+        if to == ClosureState.QUEUED:
+            enqueue(session, CLOSE_JOB, closure.service_job_id, now)
         return closure
+
+
+# Approving or retrying a closure already on its way changes nothing.
+SENT = frozenset({ClosureState.QUEUED, ClosureState.COMPLETED})
+
+
+def approve(deps: Deps, session: Session, user: User, job_id: str) -> Closure:
+    return _decide(deps, session, user, job_id, only_from=ClosureState.PENDING_APPROVAL, to=ClosureState.QUEUED,
+                   action="closure.approved", verb="approved")
 
 
 def reject(deps: Deps, session: Session, user: User, job_id: str, reason: str) -> Closure:
-    now = deps.clock.now()
-    with transaction(session):
-        closure = _decidable(session, user, job_id)
-        if closure.state == ClosureState.REJECTED and closure.rejection_reason == reason:
-            return closure
-        if closure.state != ClosureState.PENDING_APPROVAL:
-            raise ConflictError(f"Closure is {closure.state}; only a pending closure can be rejected")
-        move_closure(session, closure, ClosureState.REJECTED, now, _actor(user), "closure.rejected",
-                     details={"reason": reason})
-        closure.decided_by, closure.decided_at, closure.rejection_reason = user.id, now, reason
-        return closure
+    return _decide(deps, session, user, job_id, only_from=ClosureState.PENDING_APPROVAL, to=ClosureState.REJECTED,
+                   action="closure.rejected", verb="rejected", reason=reason)
 
 
 def retry(deps: Deps, session: Session, user: User, job_id: str) -> Closure:
-    now = deps.clock.now()
-    with transaction(session):
-        closure = _decidable(session, user, job_id)
-        if closure.state in (ClosureState.QUEUED, ClosureState.COMPLETED):
-            return closure
-        if closure.state != ClosureState.FAILED:
-            raise ConflictError(f"Closure is {closure.state}; only a failed closure can be retried")
-        move_closure(session, closure, ClosureState.QUEUED, now, _actor(user), "closure.retried")
-        enqueue(session, CLOSE_JOB, closure.service_job_id, now)
-        return closure
+    return _decide(deps, session, user, job_id, only_from=ClosureState.FAILED, to=ClosureState.QUEUED,
+                   action="closure.retried", verb="retried")
 
 
 def history(session: Session, user: User, job_id: str) -> History:
@@ -165,11 +174,7 @@ def history(session: Session, user: User, job_id: str) -> History:
 
 
 def cancellation_of(session: Session, user: User, job_id: str) -> Cancellation:
-    job = jobs.job_for(session, user, job_id)
-    cancellation = session.get(Cancellation, job.service_job_id)
-    if cancellation is None:
-        raise NotFoundError("No cancellation has been asked for on this job")
-    return cancellation
+    return _asked_for(session, user, job_id, Cancellation, "cancellation")
 
 
 def request_cancellation(deps: Deps, session: Session, user: User, job_id: str, reason_code: str) -> Cancellation:

@@ -7,7 +7,6 @@ import struct
 from typing import BinaryIO
 
 JPEG, PNG, GIF, TIFF, HEIC, PDF = "JPEG", "PNG", "GIF", "TIFF", "HEIC", "PDF"
-ALLOWED = (JPEG, PNG, GIF, TIFF, HEIC, PDF)
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 

@@ -27,21 +27,13 @@ class CustomerSchema(Schema):
     phone = fields.String(allow_none=True, attribute="customer_phone")
 
 
-class AddressSchema(Schema):
-    """SP-API's address as it came, plus `oneLine`."""
-
-    oneLine = fields.String(required=True, metadata={"description": "The address on one line"})
-    name = fields.String()
-    addressLine1 = fields.String()
-    addressLine2 = fields.String()
-    addressLine3 = fields.String()
-    city = fields.String()
-    county = fields.String()
-    district = fields.String()
-    stateOrRegion = fields.String()
-    postalCode = fields.String()
-    countryCode = fields.String()
-    phone = fields.String()
+# SP-API's Address parts, passed through as text.
+ADDRESS_PARTS = ("name", "addressLine1", "addressLine2", "addressLine3", "city", "county", "district",
+                 "stateOrRegion", "postalCode", "countryCode", "phone")
+AddressSchema = Schema.from_dict({
+    "oneLine": fields.String(required=True, metadata={"description": "The address on one line"}),
+    **{part: fields.String() for part in ADDRESS_PARTS},
+}, name="AddressSchema")
 
 
 class ScopeSchema(Schema):

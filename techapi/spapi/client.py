@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from techapi.clock import iso_z
+from techapi.retry import RetryPolicy
 from techapi.spapi import plans
 from techapi.spapi.errors import (
     SpApiError,
@@ -41,18 +42,6 @@ from techapi.spapi.types import (
 log = logging.getLogger(__name__)
 
 USER_AGENT = "techapi/0.1 (Language=Python)"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        """Exponential backoff with equal jitter: half fixed, half random."""
-        ceiling = min(self.max_delay, self.base_delay * 2**attempt)
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
 @dataclass(frozen=True)
@@ -285,13 +274,13 @@ class SpApiClient:
                 # closure worker checks job state after an ambiguous completion).
                 self.observer.call(operation, None)
                 attempt += 1
-                if attempt >= self.retry.max_attempts:
+                if self.retry.exhausted(attempt):
                     raise SpApiTransportError(
                         operation, None, message=f"{type(exc).__name__} after {attempt} attempts"
                     ) from None
                 log.warning("spapi %s transport error %s, retrying", operation, type(exc).__name__)
                 self.observer.retry(operation, type(exc).__name__)
-                self._sleep(self.retry.delay(attempt - 1, self._rng))
+                self._sleep(self.retry.delay(attempt, self._rng))
                 continue
 
             self._observe_rate_header(operation, response)
@@ -313,10 +302,10 @@ class SpApiClient:
                 if status == 429:
                     self.limiter.penalise(operation)
                 attempt += 1
-                if attempt < self.retry.max_attempts:
+                if not self.retry.exhausted(attempt):
                     log.warning("spapi %s answered %s, retrying (attempt %s)", operation, status, attempt)
                     self.observer.retry(operation, str(status))
-                    self._sleep(self.retry.delay(attempt - 1, self._rng))
+                    self._sleep(self.retry.delay(attempt, self._rng))
                     continue
             raise error_for_status(status)(operation, status, errors, request_id)
 

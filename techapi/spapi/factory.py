@@ -6,7 +6,8 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from techapi.config import Secret, Settings
-from techapi.spapi.client import Observer, RetryPolicy, SpApiClient
+from techapi.retry import RetryPolicy
+from techapi.spapi.client import Observer, SpApiClient
 from techapi.spapi.lwa import LwaCredentials, LwaTokenProvider
 from techapi.spapi.ratelimit import LocalRateLimiter, RateLimiter
 from techapi.spapi.sandbox import (

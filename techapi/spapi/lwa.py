@@ -43,7 +43,6 @@ class LwaTokenProvider:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
-        self.refresh_count = 0
 
     def get(self) -> str:
         with self._lock:
@@ -105,4 +104,3 @@ class LwaTokenProvider:
         margin = min(60.0, expires_in * 0.1)
         self._token = str(body["access_token"])
         self._refresh_at = started + expires_in - margin
-        self.refresh_count += 1

@@ -20,7 +20,7 @@ from techapi.idempotency.records import purge_expired
 from techapi.jobs.sync import sync_day
 from techapi.queue import leases
 from techapi.queue.kinds import PermanentFailure, RetryLater, TaskKind, TaskRegistry
-from techapi.queue.policy import RetryPolicy
+from techapi.retry import RetryPolicy
 from techapi.spapi.errors import SpApiError
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ IDLE_POLL_SECONDS = 1.0
 
 def retry_policy(deps: Deps) -> RetryPolicy:
     s = deps.settings
-    return RetryPolicy(s.task_backoff_seconds, s.task_backoff_max_seconds, s.task_max_attempts)
+    return RetryPolicy(s.task_max_attempts, s.task_backoff_seconds, s.task_backoff_max_seconds)
 
 
 class Worker:

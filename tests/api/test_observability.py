@@ -98,8 +98,8 @@ def test_metrics_count_requests_spapi_calls_and_read_the_queue(app, client, tech
 
 
 def test_throttles_and_retries_are_counted(app, client, deps, sandbox):
+    from techapi.retry import RetryPolicy
     from techapi.spapi import plans
-    from techapi.spapi.client import RetryPolicy
     from techapi.spapi.sandbox import Faults
 
     text = client.get("/metrics").get_data(as_text=True)

@@ -22,8 +22,8 @@ from techapi.jobs.sync import sync_day
 from techapi.queue import leases
 from techapi.queue.kinds import TaskKind
 from techapi.queue.outbox import enqueue
+from techapi.retry import RetryPolicy
 from techapi.spapi import plans
-from techapi.spapi.client import RetryPolicy
 from techapi.spapi.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, Faults
 from techapi.spapi.sandbox.seed import seed_bulk
 from techapi.worker.runner import Worker

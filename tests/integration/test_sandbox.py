@@ -239,7 +239,7 @@ def test_calls_without_a_valid_access_token_are_forbidden(http_sandbox):
 
 
 def test_after_commit_fault_does_the_work_then_answers_500(http_sandbox):
-    from techapi.spapi.client import RetryPolicy
+    from techapi.retry import RetryPolicy
     from techapi.spapi.sandbox import Faults
 
     client = http_client(http_sandbox, retry=RetryPolicy(max_attempts=1))

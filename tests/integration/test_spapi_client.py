@@ -8,8 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from techapi.retry import RetryPolicy
 from techapi.spapi import plans
-from techapi.spapi.client import RetryPolicy, ServiceJobsQuery
+from techapi.spapi.client import ServiceJobsQuery
 from techapi.spapi.errors import (
     LwaError,
     SpApiBadRequest,

@@ -10,7 +10,7 @@ import pytest
 from techapi.clock import day_bounds, iso_z
 from techapi.jobs.address import one_line
 from techapi.jobs.readiness import Evidence, still_needed
-from techapi.spapi.client import RetryPolicy
+from techapi.retry import RetryPolicy
 from techapi.spapi.ratelimit import LocalRateLimiter, TokenBucket
 from techapi.spapi.sandbox.rules import parse_time
 
@@ -68,9 +68,9 @@ def test_a_lower_advertised_rate_is_adopted_a_higher_one_ignored():
 def test_backoff_grows_exponentially_with_jitter_and_is_capped():
     policy = RetryPolicy(base_delay=0.5, max_delay=8)
     rng = random.Random(1)
-    delays = [policy.delay(a, rng) for a in range(8)]
-    for attempt, delay in enumerate(delays):
-        ceiling = min(8, 0.5 * 2**attempt)
+    delays = [policy.delay(a, rng) for a in range(1, 9)]
+    for attempt, delay in enumerate(delays, start=1):
+        ceiling = min(8, 0.5 * 2 ** (attempt - 1))
         assert ceiling / 2 <= delay <= ceiling
     assert max(delays) <= 8
 
