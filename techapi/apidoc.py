@@ -25,6 +25,15 @@ IDEMPOTENCY_KEY = {
 }
 
 
+# What most errors mean wherever they are answered; a blueprint words its own on top.
+COMMON_TEXTS = {
+    401: "Missing or invalid token",
+    403: "Your role may not do this",
+    404: "No such job, or not yours",
+    422: "The request did not validate",
+}
+
+
 class Api(SmorestApi):
     """flask-smorest's Api with our error schema and error body."""
 
@@ -34,16 +43,18 @@ class Api(SmorestApi):
         return http_error_response(error)
 
 
-def error_answers(blp: Blueprint, texts: Mapping[int, str]) -> Callable[..., Callable[[Any], Any]]:
+def error_answers(blp: Blueprint, texts: Mapping[int, str] | None = None) -> Callable[..., Callable[[Any], Any]]:
     """`answers(401, 404, e409="why")` documents the error responses a view gives,
-    in this blueprint's wording. Unless `public=True` it also documents the
+    in this blueprint's wording (`texts`, over COMMON_TEXTS). Unless `public=True` it also documents the
     bearer-token security and, on POST/PUT/PATCH/DELETE, the Idempotency-Key
     header (`@idempotent` honours it)."""
+
+    wording = {**COMMON_TEXTS, **(texts or {})}
 
     def answers(*codes: int, public: bool = False, **special: str) -> Callable[[Any], Any]:
         def decorate(view: Any) -> Any:
             for code in codes:
-                text = special.get(f"e{code}", texts[code])
+                text = special.get(f"e{code}", wording[code])
                 view = blp.alt_response(code, schema=ErrorSchema, description=text)(view)
             if public:
                 return view

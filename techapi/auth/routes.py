@@ -17,9 +17,7 @@ from techapi.db import get_session
 from techapi.idempotency.decorator import idempotent
 
 blp = Blueprint("auth", __name__, url_prefix="/v1", description="Login, logout and profile")
-answers = error_answers(blp, {
-    401: "Missing or invalid token", 429: "Too many failed logins for this account or client",
-})
+answers = error_answers(blp, {429: "Too many failed logins for this account or client"})
 
 
 @blp.route("/auth/token")

@@ -24,10 +24,7 @@ from techapi.db import get_session
 from techapi.idempotency.decorator import idempotent
 
 blp = Blueprint("closures", __name__, url_prefix="/v1", description="Closing and cancelling jobs")
-answers = error_answers(blp, {
-    401: "Missing or invalid token", 403: "Your role may not do this", 404: "No such job, or not yours",
-    409: "Not possible in the closure's current state", 422: "The request did not validate",
-})
+answers = error_answers(blp, {409: "Not possible in the closure's current state"})
 
 
 @blp.route("/jobs/<string:serviceJobId>/closure")

@@ -27,9 +27,8 @@ from techapi.idempotency.decorator import idempotent
 
 blp = Blueprint("evidence", __name__, url_prefix="/v1/jobs", description="Times and documents")
 answers = error_answers(blp, {
-    401: "Missing or invalid token", 403: "Not a technician", 404: "No such job, or not yours",
-    409: "The job is no longer open", 413: "Body over TECHAPI_MAX_UPLOAD_MB, or a PDF over 5 MiB",
-    415: "Not JPEG, PNG, HEIC/HEIF, TIFF, GIF or PDF",
+    403: "Not a technician", 409: "The job is no longer open",
+    413: "Body over TECHAPI_MAX_UPLOAD_MB, or a PDF over 5 MiB", 415: "Not JPEG, PNG, HEIC/HEIF, TIFF, GIF or PDF",
 })
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "TIFF": "image/tiff", "PDF": "application/pdf"}
 NO_DOCUMENT = "No such job or document, or not yours"

@@ -17,7 +17,7 @@ from techapi.offline.schemas import BatchSchema, ReplaySchema
 from techapi.offline.services import Replay, replay
 
 blp = Blueprint("offline", __name__, url_prefix="/v1/sync", description="Offline replay")
-answers = error_answers(blp, {401: "Missing or invalid token", 403: "Not a technician"})
+answers = error_answers(blp, {403: "Not a technician"})
 
 
 @blp.route("/actions")

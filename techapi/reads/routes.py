@@ -15,7 +15,7 @@ from techapi.reads import jobs
 from techapi.reads.schemas import JobDetailSchema, JobListSchema, JobsQuerySchema
 
 blp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Job of the day")
-answers = error_answers(blp, {401: "Missing or invalid token", 404: "No such job, or not yours"})
+answers = error_answers(blp)
 
 
 @blp.route("")
