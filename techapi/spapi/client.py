@@ -1,36 +1,26 @@
-"""The SP-API Services v1 client: the only module that speaks SP-API HTTP.
+"""The SP-API Services v1 client: with spapi/transport.py, the only code that
+speaks SP-API HTTP.
 
 Thin and typed: one method per operation, our own types out, typed errors
 (carrying SP-API's errors[].code/message) for everything else. Each call takes
 a token from its operation's bucket first; 429 and 5xx are retried with
-exponential backoff and jitter, a bounded number of times; other 4xx never are.
+exponential backoff and jitter, a bounded number of times; other 4xx never are
+(spapi/transport.py).
 """
 
 from __future__ import annotations
 
 import base64
-import logging
-import random
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from techapi.clock import iso_z
-from techapi.retry import RetryPolicy
 from techapi.spapi import plans
-from techapi.spapi.errors import (
-    SpApiError,
-    SpApiTransportError,
-    error_for_status,
-    parse_error_body,
-)
-from techapi.spapi.lwa import LwaTokenProvider
-from techapi.spapi.ratelimit import RateLimiter
+from techapi.spapi.errors import SpApiError
+from techapi.spapi.transport import SpApiTransport
 from techapi.spapi.types import (
     FulfillmentData,
     JobPage,
@@ -38,10 +28,6 @@ from techapi.spapi.types import (
     UploadDestination,
     parse_service_job,
 )
-
-log = logging.getLogger(__name__)
-
-USER_AGENT = "techapi/0.1 (Language=Python)"
 
 
 @dataclass(frozen=True)
@@ -78,47 +64,8 @@ def _path(value: str) -> str:
     return quote(value, safe="")
 
 
-class Observer(Protocol):
-    def call(self, operation: str, status: int | None) -> None: ...
-    def retry(self, operation: str, reason: str) -> None: ...
-    def waited(self, operation: str, seconds: float) -> None: ...
-
-
-class _Quiet:
-    def call(self, operation: str, status: int | None) -> None:
-        pass
-
-    def retry(self, operation: str, reason: str) -> None:
-        pass
-
-    def waited(self, operation: str, seconds: float) -> None:
-        pass
-
-
-class SpApiClient:
-    def __init__(
-        self,
-        endpoint: str,
-        marketplace_id: str,
-        tokens: LwaTokenProvider,
-        http: httpx.Client,
-        limiter: RateLimiter,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-        observer: Observer | None = None,
-    ) -> None:
-        self.endpoint = endpoint.rstrip("/")
-        self.marketplace_id = marketplace_id
-        self.tokens = tokens
-        self.http = http
-        self.limiter = limiter
-        self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._rng = rng or random.Random()
-        self.observer: Observer = observer or _Quiet()
-
-    # Operations -------------------------------------------------------------
+class SpApiClient(SpApiTransport):
+    """One method per operation, our own types in and out."""
 
     def get_service_jobs(self, query: ServiceJobsQuery, page_token: str | None = None) -> JobPage:
         params: dict[str, str] = {
@@ -140,7 +87,7 @@ class SpApiClient:
             params["storeIds"] = _csv(query.store_ids)
         if page_token:
             params["pageToken"] = page_token
-        body = self._call(plans.GET_SERVICE_JOBS, "GET", "/service/v1/serviceJobs", params=params)
+        body = self.call(plans.GET_SERVICE_JOBS, "GET", "/service/v1/serviceJobs", params=params)
         payload = body.get("payload") or {}
         return JobPage(
             jobs=[parse_service_job(j) for j in payload.get("jobs") or []],
@@ -160,7 +107,7 @@ class SpApiClient:
         raise SpApiError(plans.GET_SERVICE_JOBS, None, message=f"more than {max_pages} pages")
 
     def get_service_job(self, service_job_id: str) -> ServiceJob:
-        body = self._call(
+        body = self.call(
             plans.GET_SERVICE_JOB, "GET", f"/service/v1/serviceJobs/{_path(service_job_id)}"
         )
         return parse_service_job(body.get("payload") or {})
@@ -175,7 +122,7 @@ class SpApiClient:
             raise ValueError(f"contentLength must be 1..{plans.MAX_DOCUMENT_BYTES}")
         if len(content_md5) != 16:
             raise ValueError("content_md5 must be a raw MD5 digest (16 bytes)")
-        body = self._call(
+        body = self.call(
             plans.CREATE_UPLOAD_DESTINATION,
             "POST",
             "/service/v1/documents",
@@ -217,7 +164,7 @@ class SpApiClient:
             ]
         if not body:
             raise ValueError("no fulfillment data to set")
-        self._call(
+        self.call(
             plans.SET_FULFILLMENT_DATA,
             "PUT",
             f"/service/v1/serviceJobs/{_path(service_job_id)}/appointments/"
@@ -226,102 +173,16 @@ class SpApiClient:
         )
 
     def complete_service_job(self, service_job_id: str) -> None:
-        self._call(
+        self.call(
             plans.COMPLETE_SERVICE_JOB,
             "PUT",
             f"/service/v1/serviceJobs/{_path(service_job_id)}/completions",
         )
 
     def cancel_service_job(self, service_job_id: str, reason_code: str) -> None:
-        self._call(
+        self.call(
             plans.CANCEL_SERVICE_JOB,
             "PUT",
             f"/service/v1/serviceJobs/{_path(service_job_id)}/cancellations",
             params={"cancellationReasonCode": reason_code},
         )
-
-    # Transport --------------------------------------------------------------
-
-    def _call(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        params: dict[str, str] | None = None,
-        json: Any = None,
-    ) -> dict[str, Any]:
-        refreshed_token = False
-        attempt = 0
-        while True:
-            token = self.tokens.get()
-            # Last thing before sending, so the wait is not spent on the LWA call.
-            self.observer.waited(operation, self.limiter.acquire(operation))
-            try:
-                response = self.http.request(
-                    method,
-                    self.endpoint + path,
-                    params=params,
-                    json=json,
-                    headers={
-                        "x-amz-access-token": token,
-                        "Accept": "application/json",
-                        "User-Agent": USER_AGENT,
-                    },
-                )
-            except httpx.HTTPError as exc:
-                # Timeouts and refused connections: the request may or may not
-                # have arrived; every operation here is safe to repeat (the
-                # closure worker checks job state after an ambiguous completion).
-                self.observer.call(operation, None)
-                attempt += 1
-                if self.retry.exhausted(attempt):
-                    raise SpApiTransportError(
-                        operation, None, message=f"{type(exc).__name__} after {attempt} attempts"
-                    ) from None
-                log.warning("spapi %s transport error %s, retrying", operation, type(exc).__name__)
-                self.observer.retry(operation, type(exc).__name__)
-                self._sleep(self.retry.delay(attempt, self._rng))
-                continue
-
-            self._observe_rate_header(operation, response)
-            status = response.status_code
-            self.observer.call(operation, status)
-            if status < 300:
-                data = self._json(response)
-                return data if isinstance(data, dict) else {}
-
-            body = self._json(response)
-            errors = parse_error_body(body)
-            request_id = response.headers.get("x-amzn-RequestId")
-            if status == 403 and not refreshed_token and any(e.code == "Unauthorized" for e in errors):
-                # An access token revoked or expired early: fetch a new one, once.
-                self.tokens.invalidate(token)
-                refreshed_token = True
-                continue
-            if status == 429 or status >= 500:
-                if status == 429:
-                    self.limiter.penalise(operation)
-                attempt += 1
-                if not self.retry.exhausted(attempt):
-                    log.warning("spapi %s answered %s, retrying (attempt %s)", operation, status, attempt)
-                    self.observer.retry(operation, str(status))
-                    self._sleep(self.retry.delay(attempt, self._rng))
-                    continue
-            raise error_for_status(status)(operation, status, errors, request_id)
-
-    def _observe_rate_header(self, operation: str, response: httpx.Response) -> None:
-        raw = response.headers.get("x-amzn-RateLimit-Limit")
-        if raw:
-            try:
-                self.limiter.observe_limit(operation, float(raw))
-            except ValueError:
-                pass
-
-    @staticmethod
-    def _json(response: httpx.Response) -> Any:
-        if not response.content:
-            return {}
-        try:
-            return response.json()
-        except ValueError:
-            return {}

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 
 from techapi.config import Secret, Settings
 from techapi.retry import RetryPolicy
-from techapi.spapi.client import Observer, SpApiClient
+from techapi.spapi.client import SpApiClient
 from techapi.spapi.lwa import LwaCredentials, LwaTokenProvider
 from techapi.spapi.ratelimit import LocalRateLimiter, RateLimiter
 from techapi.spapi.sandbox import (
@@ -17,6 +17,7 @@ from techapi.spapi.sandbox import (
     Sandbox,
 )
 from techapi.spapi.shared_limits import PostgresRateLimiter, RedisRateLimiter, account_key
+from techapi.spapi.transport import Observer
 
 # Host name of the in-process sandbox; never resolved, requests go through WSGI.
 SANDBOX_BASE_URL = "http://sandbox.techapi.internal"
