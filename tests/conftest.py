@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from techapi import create_app
 from techapi.auth.services import create_user
+from techapi.cli import main
 from techapi.clock import FrozenClock
 from techapi.config import Secret, Settings, load_settings
 from techapi.db import Base, Database
@@ -261,3 +263,28 @@ def http_client(
         limiter=limiter or LocalRateLimiter(),
         retry=retry or RetryPolicy(max_attempts=4, base_delay=0.02, max_delay=0.2),
     )
+
+
+# The `techapi` command in this process ----------------------------------------
+
+
+class CommandRunner(CliRunner):
+    """click's CliRunner for `techapi.cli.main`, as Flask's test_cli_runner is for
+    `app.cli`: `runner.invoke(["db", "current"], input=..., env=...)`. The command
+    builds its own app from TECHAPI_* variables, so the test's database and
+    instance folder are given as those; any TECHAPI_* variable of the outer
+    environment is unset. An exception the command does not turn into an error
+    message propagates (catch_exceptions=False): a traceback fails the test."""
+
+    def invoke(self, args=None, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("catch_exceptions", False)
+        return super().invoke(main, args, **kwargs)
+
+
+@pytest.fixture
+def runner(settings: Settings, storage_env: dict[str, str]) -> CommandRunner:
+    """The command against the same database and instance folder as `app`."""
+    env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("TECHAPI_")}
+    env.update({"TECHAPI_DATABASE_URL": settings.database_url, "TECHAPI_INSTANCE_PATH": settings.instance_path,
+                **storage_env, "TECHAPI_ARGON2_TIME_COST": "1", "TECHAPI_ARGON2_MEMORY_KIB": "1024"})
+    return CommandRunner(env=env)
