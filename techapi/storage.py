@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
 
+from techapi.config import ConfigError
+
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,300}$")
 
 
@@ -133,9 +135,14 @@ class S3BlobStore:
 
 
 def open_store(url: str, s3_endpoint_url: str | None = None) -> BlobStore:
+    """The store TECHAPI_STORAGE_URL names; a local folder that cannot be made is a ConfigError."""
     parts = urlsplit(url)
     if parts.scheme == "file":
-        return LocalBlobStore(parts.path)
+        try:
+            return LocalBlobStore(parts.path)
+        except OSError as exc:
+            raise ConfigError(f"TECHAPI_STORAGE_URL: {url} is not a folder techapi can write to "
+                              f"({exc.strerror or type(exc).__name__})") from None
     if parts.scheme == "s3":
         return S3BlobStore(parts.netloc, parts.path, endpoint_url=s3_endpoint_url)
     raise ValueError(f"unsupported storage URL {url!r}")

@@ -47,7 +47,9 @@ def _isobmff_ends_exactly(f: BinaryIO, size: int) -> bool:
         if box_size == 1 and len(header) == 16:
             box_size = struct.unpack(">Q", header[8:16])[0]
         elif box_size == 0:
-            return True  # the last box runs to the end of the file
+            # "Runs to the end of the file": only ever the media data, and only as the
+            # last box; any other type would let a payload ride behind four zero bytes.
+            return header[4:8] == b"mdat"
         if box_size < 8 or offset + box_size > size:
             return False
         offset += box_size
