@@ -215,3 +215,22 @@ def test_history_is_the_append_only_audit_trail(app, client, people, job_id, dep
                                  .order_by(AuditEvent.id)).all()
     assert stored == actions
     assert client.get(f"/v1/jobs/{job_id}/history", headers=people["boss2"]).status_code == 404
+
+
+def test_a_job_completed_on_spapi_before_the_worker_runs_counts_as_done_without_sending(
+        app, client, people, job_id, sandbox, clock):
+    make_ready(client, people["tech"], job_id)
+    ask_closure(client, people["tech"], job_id)
+    assert client.post(f"/v1/jobs/{job_id}/closure/approve", headers=people["boss"]).status_code == 200
+    with sandbox.state.lock:  # completed on Amazon's side (another tool, a person) meanwhile
+        sandbox.state.jobs[job_id].set_status("COMPLETED", "COMPLETED", clock.now())
+    assert Worker(app).drain(max_seconds=30) == 0
+    closure = client.get(f"/v1/jobs/{job_id}/closure", headers=people["boss"]).get_json()
+    assert closure["state"] == "COMPLETED" and closure["upstreamStatus"] == "COMPLETED"
+    assert closure["failureReason"] is None
+    assert closure["history"][-1]["action"] == "closure.completed"
+    assert closure["history"][-1]["details"] == {"note": "SP-API already shows the job completed"}
+    assert sandbox.state.calls_of(plans.SET_FULFILLMENT_DATA) == 0
+    assert sandbox.state.calls_of(plans.COMPLETE_SERVICE_JOB) == 0
+    assert sandbox.state.jobs[job_id].completions == 0
+
