@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from techapi import create_app
 from techapi.auth.services import create_user
@@ -21,6 +22,7 @@ from techapi.config import load_settings
 from techapi.jobs.sync import sync_day
 from techapi.queue import leases
 from techapi.queue.kinds import TaskKind
+from techapi.queue.models import Task
 from techapi.queue.outbox import enqueue
 from techapi.retry import RetryPolicy
 from techapi.spapi import plans
@@ -29,6 +31,7 @@ from techapi.spapi.sandbox.seed import seed_bulk
 from techapi.worker.runner import Worker
 from tests.closing import ask_closure, make_ready
 from tests.conftest import NOW, PASSWORD
+from tests.workers import approve_all, ready_and_uploaded
 
 ROOT = Path(__file__).resolve().parents[2]
 TECH, STORE = "ABULKTECH00001", "bulk-store-0001"
@@ -198,19 +201,40 @@ def test_two_workers_never_claim_the_same_task(make_world):
         leases.complete(db, won[0], clock.now())
 
 
-def test_two_workers_side_by_side_complete_each_closure_once(make_world):
-    world = make_world(16)
-    world.approve_all()
-    workers = [Worker(world.app), Worker(world.app)]
+def run_workers_side_by_side(world: World, n: int, max_seconds: float = 120) -> list[int]:
+    """`n` workers, each built in its own thread (its own lease owner), released at
+    once so their first claims race, each draining the queue."""
+    gate = threading.Barrier(n)
     results: list[int] = []
-    threads = [threading.Thread(target=lambda w=w: results.append(w.drain(max_seconds=120))) for w in workers]
+
+    def work() -> None:
+        worker = Worker(world.app)
+        gate.wait(timeout=30)
+        results.append(worker.drain(max_seconds=max_seconds))
+
+    threads = [threading.Thread(target=work) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=180)
-    assert results == [0, 0]
+        t.join(timeout=max_seconds + 60)
+    return results
+
+
+def test_four_workers_side_by_side_claim_each_task_once_and_complete_each_closure_once(make_world):
+    world = make_world(16)
+    ready_and_uploaded(world)  # the documents go up first: only the 16 closures are left to claim
+    approve_all(world)
+    assert run_workers_side_by_side(world, 4) == [0, 0, 0, 0]
     assert set(world.states().values()) == {"COMPLETED"}
     assert world.completions() == [1] * 16
+    # The pipeline's own idempotency hides a task claimed twice from the results
+    # above; the claims and the calls SP-API saw do not.
+    with world.deps.db.session() as session:
+        closing = session.execute(select(Task.state, Task.attempts).where(Task.kind == "close_job")).all()
+    assert sorted(closing) == [("DONE", 1)] * 16  # each claimed once, by one worker
+    state = world.sandbox.state
+    assert state.calls_of(plans.SET_FULFILLMENT_DATA) == 16
+    assert state.calls_of(plans.COMPLETE_SERVICE_JOB) == state.calls_of(plans.COMPLETE_SERVICE_JOB, 200) == 16
 
 
 def plan_minimum(counts: dict[str, int]) -> float:
