@@ -237,6 +237,39 @@ def test_four_workers_side_by_side_claim_each_task_once_and_complete_each_closur
     assert state.calls_of(plans.COMPLETE_SERVICE_JOB) == state.calls_of(plans.COMPLETE_SERVICE_JOB, 200) == 16
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: close_job uploads a document inline while the document's own upload_document task, claimed by "
+    "another worker, uploads it too (_start_attempt lets an UPLOADING document start again): two "
+    "destinations and two PUTs for one document, and the later finisher crashes with 'Document is "
+    "UPLOADED; it cannot become UPLOADED' and is retried"))
+def test_a_closure_and_its_documents_own_upload_on_two_workers_send_the_document_once(make_world):
+    world = make_world(1)
+    job_id = world.job_ids[0]
+    make_ready(world.client, world.tech, job_id)  # queues the POA's upload
+    assert ask_closure(world.client, world.tech, job_id).status_code == 200
+    assert world.client.post(f"/v1/jobs/{job_id}/closure/approve", headers=world.boss).status_code == 200
+    # A slow destination keeps both uploads in flight at once, as under load.
+    world.sandbox.set_faults(Faults(latency_seconds=0.5, operations=(plans.CREATE_UPLOAD_DESTINATION,)))
+    gate = threading.Barrier(2)
+
+    def one_task() -> None:
+        worker = Worker(world.app)
+        gate.wait(timeout=30)
+        worker.run_one()  # one takes close_job, the other upload_document
+
+    threads = [threading.Thread(target=one_task) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert Worker(world.app).drain(max_seconds=30) == 0
+    assert world.states() == {job_id: "COMPLETED"} and world.completions() == [1]
+    state = world.sandbox.state
+    assert state.calls_of(plans.CREATE_UPLOAD_DESTINATION) == 1 and state.calls_of("upload") == 1
+    with world.deps.db.session() as session:
+        assert sorted(session.execute(select(Task.kind, Task.attempts))) == [("close_job", 1), ("upload_document", 1)]
+
+
 def plan_minimum(counts: dict[str, int]) -> float:
     """Least time the usage plans allow for these calls: burst first, then the rate."""
     return max(max(0, n - plans.USAGE_PLANS[op].burst) / plans.USAGE_PLANS[op].rate for op, n in counts.items())
