@@ -4,6 +4,7 @@ over. Either way every job is completed exactly once."""
 
 from __future__ import annotations
 
+import random
 import signal
 import subprocess
 import sys
@@ -91,3 +92,33 @@ def test_a_worker_stopped_with_sigterm_mid_step_finishes_its_task_exits_0_and_ta
     assert world.completions() == [1, 1]
     assert [closures_completed_on_the_trail(world, j) for j in world.job_ids] == [1, 1]
 
+
+def test_workers_killed_in_the_middle_of_a_closure_have_it_taken_over_and_nothing_doubles(make_world):
+    world = make_world(12, TECHAPI_TASK_LEASE_SECONDS="2")
+    world.approve_all()  # the documents go up inside the closures: more places for a kill to land
+    world.sandbox.set_faults(Faults(latency_seconds=0.2, operations=CLOSURE_CALLS))  # a closure takes ~1 s
+    rng = random.Random(5)
+    held_when_killed: set[int] = set()
+    for _ in range(8):
+        if len(held_when_killed) >= 3:
+            break
+        proc = start_worker(world)
+        try:
+            wait_until_it_holds_a_closure(world, proc)
+            time.sleep(rng.uniform(0, 0.5))  # somewhere inside the task
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        # What the dead worker still holds is what the kill interrupted.
+        held_when_killed |= {task for task, pid in running_tasks(world).items() if pid == proc.pid}
+    assert len(held_when_killed) >= 3, "fewer than three kills landed in the middle of a task"
+    world.sandbox.set_faults(Faults())
+    assert Worker(world.app).drain(max_seconds=60) == 0  # takes the dead workers' tasks over as leases expire
+    assert set(world.states().values()) == {"COMPLETED"}
+    assert world.completions() == [1] * 12
+    assert world.sandbox.state.calls_of(plans.COMPLETE_SERVICE_JOB, 200) == 12
+    assert [closures_completed_on_the_trail(world, j) for j in world.job_ids] == [1] * 12
+    with world.deps.db.session() as session:
+        taken_over = session.execute(select(Task.state, Task.attempts).where(Task.id.in_(held_when_killed))).all()
+    assert len(taken_over) == len(held_when_killed)
+    assert all(state == "DONE" and attempts > 1 for state, attempts in taken_over), taken_over
