@@ -123,6 +123,26 @@ def test_keys_are_kept_for_24_hours(client, auth, tech, job_id, deps):
     assert replay.headers.get("Idempotent-Replayed") == "true"
 
 
+def test_after_24_hours_a_key_is_forgotten_the_same_request_runs_again_and_another_is_no_longer_a_422(
+        client, auth, tech, job_id, deps):
+    same, other = str(uuid.uuid4()), str(uuid.uuid4())
+    start = {"at": "2026-06-15T12:35:00Z"}
+    first = client.post(f"/v1/jobs/{job_id}/start", json=start, headers=keyed(tech, same))
+    assert client.post(f"/v1/jobs/{job_id}/start", json=start, headers=keyed(tech, other)).status_code == 200
+    changed = {"at": "2026-06-15T12:40:00Z", "version": first.get_json()["start"]["version"]}
+    deps.clock.advance(hours=23, minutes=59, seconds=59)  # one second before the keys expire
+    tech = auth.headers("tech")  # a bearer token lasts 12 hours
+    assert client.post(f"/v1/jobs/{job_id}/start", json=start,
+                       headers=keyed(tech, same)).headers.get("Idempotent-Replayed") == "true"
+    assert client.post(f"/v1/jobs/{job_id}/start", json=changed, headers=keyed(tech, other)).status_code == 422
+    deps.clock.advance(seconds=2)  # 24 hours and a second
+    again = client.post(f"/v1/jobs/{job_id}/start", json=start, headers=keyed(tech, same))
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again.headers
+    moved = client.post(f"/v1/jobs/{job_id}/start", json=changed, headers=keyed(tech, other))
+    assert moved.status_code == 200 and "Idempotent-Replayed" not in moved.headers
+    assert moved.get_json()["start"]["at"] == "2026-06-15T12:40:00+00:00"
+
+
 # Offline replay -------------------------------------------------------------------------------
 
 
