@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from techapi.audit.models import AuditEvent
 from techapi.evidence.models import Document, TimeRecord
+from techapi.storage import LocalBlobStore
 from tests import media
 
 
@@ -141,6 +143,36 @@ def test_after_24_hours_a_key_is_forgotten_the_same_request_runs_again_and_anoth
     moved = client.post(f"/v1/jobs/{job_id}/start", json=changed, headers=keyed(tech, other))
     assert moved.status_code == 200 and "Idempotent-Replayed" not in moved.headers
     assert moved.get_json()["start"]["at"] == "2026-06-15T12:40:00+00:00"
+
+
+@pytest.fixture
+def blob_dir(deps, tmp_path) -> Path:
+    """The root of the app's file store. An S3 run has no failure of this kind to
+    provoke, so there the test keeps its blobs in a file store of its own."""
+    if not isinstance(deps.store, LocalBlobStore):
+        deps.store = LocalBlobStore(tmp_path / "blobs-of-this-test")
+    return deps.store.root
+
+
+def test_a_5xx_is_not_stored_so_a_retry_with_the_same_key_runs_again_once_the_cause_is_fixed(
+        client, tech, job_id, deps, blob_dir):
+    blob_dir.mkdir(parents=True, exist_ok=True)
+    (blob_dir / "documents").write_bytes(b"a file where the documents directory goes")  # not even root writes under it
+    key, data = str(uuid.uuid4()), media.jpeg()
+
+    def upload():
+        return client.post(f"/v1/jobs/{job_id}/documents", headers=keyed(tech, key),
+                           content_type="multipart/form-data",
+                           data={"kind": "PHOTO", "file": (io.BytesIO(data), "a.jpg")})
+
+    failed = upload()
+    assert failed.status_code == 500 and failed.get_json()["code"] == 500
+    (blob_dir / "documents").unlink()  # the cause fixed
+    retried = upload()
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers  # ran again, not a replay
+    assert upload().headers.get("Idempotent-Replayed") == "true"  # and this answer is the one kept
+    with deps.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == 1
 
 
 # Offline replay -------------------------------------------------------------------------------
