@@ -65,6 +65,7 @@ def test_the_same_key_with_a_different_body_is_a_422(client, tech, job_id):
     assert other.status_code == 422 and "different request" in other.get_json()["message"]
 
 
+@pytest.mark.slow
 def test_a_retry_while_the_first_is_running_is_a_409(app, tech, job_id, deps):
     big = media.noise_jpeg(4032, 3024, quality=100)  # takes a moment to normalise
     key = str(uuid.uuid4())

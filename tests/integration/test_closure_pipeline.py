@@ -119,6 +119,7 @@ def make_world(tmp_path, clean_database, http_sandbox, storage_env):
         world.close()
 
 
+@pytest.mark.slow
 def test_end_to_end_technician_closes_supervisor_approves_worker_drains(make_world):
     world = make_world(3)
     evidence = world.approve_all(photos=1)
@@ -136,6 +137,7 @@ def test_end_to_end_technician_closes_supervisor_approves_worker_drains(make_wor
         assert all(world.sandbox.state.destinations[d].data for d in sent)
 
 
+@pytest.mark.slow
 def test_under_5xx_after_commit_and_timeouts_every_closure_completes_exactly_once(make_world):
     world = make_world(30, TECHAPI_SPAPI_READ_TIMEOUT="0.5")
     evidence = world.approve_all()
@@ -252,6 +254,7 @@ def plan_minimum(counts: dict[str, int]) -> float:
     return max(max(0, n - plans.USAGE_PLANS[op].burst) / plans.USAGE_PLANS[op].rate for op, n in counts.items())
 
 
+@pytest.mark.slow
 def test_100_closures_finish_within_10_percent_of_the_usage_plans(make_world):
     world = make_world(100)
     for job_id in world.job_ids:

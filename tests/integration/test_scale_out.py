@@ -72,6 +72,7 @@ def stop(procs: list[subprocess.Popen]) -> list[int]:
     return [proc.wait(timeout=30) for proc in procs]
 
 
+@pytest.mark.slow
 def test_four_workers_drain_200_closures_within_15_percent_of_the_usage_plans(scaled):
     world = scaled(200)
     ready_and_uploaded(world)
@@ -94,6 +95,7 @@ def test_four_workers_drain_200_closures_within_15_percent_of_the_usage_plans(sc
     assert elapsed <= minimum * 1.15
 
 
+@pytest.mark.slow
 def test_a_killed_worker_s_task_is_taken_over_after_its_lease_and_nothing_doubles(scaled):
     world = scaled(30, TECHAPI_TASK_LEASE_SECONDS="3")
     ready_and_uploaded(world)

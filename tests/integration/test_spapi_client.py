@@ -141,6 +141,7 @@ def test_query_needs_exactly_one_of_created_after_and_last_updated_after():
 # Rate limiting --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_syncing_500_jobs_under_a_tight_usage_plan_is_never_throttled(clock):
     from techapi.spapi.sandbox import Sandbox, SandboxConfig, SandboxServer
 
@@ -158,6 +159,7 @@ def test_syncing_500_jobs_under_a_tight_usage_plan_is_never_throttled(clock):
     assert elapsed >= 1.8
 
 
+@pytest.mark.slow
 def test_without_the_client_side_limiter_the_sandbox_throttles(clock):
     from techapi.spapi.sandbox import Sandbox, SandboxConfig, SandboxServer
 
@@ -200,6 +202,7 @@ def sync_more_pages_than_the_burst(server, limiter) -> tuple[int, float]:
     return server.sandbox.state.calls_of(plans.GET_SERVICE_JOBS, 200), time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_syncing_more_pages_than_the_burst_with_default_plans_gets_no_429(http_sandbox):
     pages, elapsed = sync_more_pages_than_the_burst(http_sandbox, LocalRateLimiter())
     plan = plans.USAGE_PLANS[plans.GET_SERVICE_JOBS]
@@ -214,6 +217,7 @@ def test_the_same_sync_without_a_client_side_limiter_is_throttled_under_default_
     assert http_sandbox.sandbox.state.throttled() > 0  # ...but only after being throttled
 
 
+@pytest.mark.slow
 def test_single_job_fetches_from_four_threads_respect_the_rate(http_sandbox):
     client = http_client(http_sandbox)
     ids = list(http_sandbox.sandbox.state.jobs)[:70]

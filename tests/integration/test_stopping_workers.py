@@ -60,6 +60,7 @@ def closures_completed_on_the_trail(world, job_id: str) -> int:
             AuditEvent.service_job_id == job_id, AuditEvent.action == "closure.completed"))
 
 
+@pytest.mark.slow
 def test_a_worker_stopped_with_sigterm_mid_step_finishes_its_task_exits_0_and_takes_no_other(make_world, tmp_path):
     world = make_world(2)
     ready_and_uploaded(world)
@@ -93,6 +94,7 @@ def test_a_worker_stopped_with_sigterm_mid_step_finishes_its_task_exits_0_and_ta
     assert [closures_completed_on_the_trail(world, j) for j in world.job_ids] == [1, 1]
 
 
+@pytest.mark.slow
 def test_workers_killed_in_the_middle_of_a_closure_have_it_taken_over_and_nothing_doubles(make_world):
     world = make_world(12, TECHAPI_TASK_LEASE_SECONDS="2")
     world.approve_all()  # the documents go up inside the closures: more places for a kill to land

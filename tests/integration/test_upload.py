@@ -148,6 +148,7 @@ def upload_task(world: World) -> tuple[str, int, str]:
         return task.state, task.attempts, task.last_error
 
 
+@pytest.mark.slow
 def test_an_upload_whose_every_put_fails_gets_three_fresh_destinations_per_attempt_then_fails(upload_world):
     world = upload_world(TECHAPI_TASK_MAX_ATTEMPTS="3")  # 8 by default: see the next test
     world.sandbox.set_faults(Faults(expired_urls=1000))  # every URL handed out has already expired
@@ -206,6 +207,7 @@ def test_refused_upload_urls(url, allowed):
 # Normalisation of real phone-sized images ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_12_mp_heic_becomes_a_jpeg_under_5_mib(client, auth, world, synced, deps):
     data = media.heic(4032, 3024)
     auth.user("tech", "technician", technician_id=world.technician_ids[0])
