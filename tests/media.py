@@ -84,3 +84,37 @@ def truncated_jpeg() -> bytes:
 def polyglot_jpeg_zip() -> bytes:
     """A valid JPEG with a ZIP archive glued to its end."""
     return jpeg() + b"PK\x03\x04" + b"\x00" * 26 + b"payload.sh" + b"#!/bin/sh\nrm -rf /\n"
+
+
+def quadrants(size=(64, 32)) -> Image.Image:
+    """An RGB picture whose top-left quarter is blue and the rest red, so a turn shows."""
+    img = Image.new("RGB", size, (200, 30, 30))
+    img.paste((20, 40, 220), (0, 0, size[0] // 2, size[1] // 2))
+    return img
+
+
+def gif(size=(48, 24), comment: bytes | None = None) -> bytes:
+    """A palette GIF with a few colours, optionally carrying a comment extension."""
+    img = quadrants(size).convert("P", palette=Image.Palette.ADAPTIVE, colors=8)
+    out = io.BytesIO()
+    img.save(out, "GIF", **({"comment": comment} if comment else {}))
+    return out.getvalue()
+
+
+def tiff(size=(64, 32), *, orientation: int | None = None, artist: str | None = None) -> bytes:
+    """An uncompressed RGB TIFF; the EXIF orientation and Artist are plain TIFF tags."""
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    if artist:
+        exif[0x013B] = artist
+    out = io.BytesIO()
+    quadrants(size).save(out, "TIFF", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def multipage_tiff(pages: int = 2) -> bytes:
+    frames = [Image.new("RGB", (32, 32), (i * 60, 90, 90)) for i in range(pages)]
+    out = io.BytesIO()
+    frames[0].save(out, "TIFF", save_all=True, append_images=frames[1:])
+    return out.getvalue()

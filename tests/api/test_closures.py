@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from techapi.audit.models import AuditEvent
+from techapi.queue.models import Task
 from techapi.spapi import plans
 from techapi.spapi.sandbox import Faults
 from techapi.worker.runner import Worker
@@ -215,3 +216,63 @@ def test_history_is_the_append_only_audit_trail(app, client, people, job_id, dep
                                  .order_by(AuditEvent.id)).all()
     assert stored == actions
     assert client.get(f"/v1/jobs/{job_id}/history", headers=people["boss2"]).status_code == 404
+
+
+def test_a_job_completed_on_spapi_before_the_worker_runs_counts_as_done_without_sending(
+        app, client, people, job_id, sandbox, clock):
+    make_ready(client, people["tech"], job_id)
+    ask_closure(client, people["tech"], job_id)
+    assert client.post(f"/v1/jobs/{job_id}/closure/approve", headers=people["boss"]).status_code == 200
+    with sandbox.state.lock:  # completed on Amazon's side (another tool, a person) meanwhile
+        sandbox.state.jobs[job_id].set_status("COMPLETED", "COMPLETED", clock.now())
+    assert Worker(app).drain(max_seconds=30) == 0
+    closure = client.get(f"/v1/jobs/{job_id}/closure", headers=people["boss"]).get_json()
+    assert closure["state"] == "COMPLETED" and closure["upstreamStatus"] == "COMPLETED"
+    assert closure["failureReason"] is None
+    assert closure["history"][-1]["action"] == "closure.completed"
+    assert closure["history"][-1]["details"] == {"note": "SP-API already shows the job completed"}
+    assert sandbox.state.calls_of(plans.SET_FULFILLMENT_DATA) == 0
+    assert sandbox.state.calls_of(plans.COMPLETE_SERVICE_JOB) == 0
+    assert sandbox.state.jobs[job_id].completions == 0
+
+
+# The closure state machine refuses a supervisor's move from the wrong state --------------
+
+
+def closure_in(app, client, people, job_id, sandbox, state: str) -> dict:
+    """A closure brought, through the API and the worker, to `state`."""
+    make_ready(client, people["tech"], job_id)
+    assert ask_closure(client, people["tech"], job_id).status_code == 200
+    if state == "REJECTED":
+        client.post(f"/v1/jobs/{job_id}/closure/reject", json={"reason": "POA unsigned"}, headers=people["boss"])
+    elif state in ("QUEUED", "FAILED"):
+        client.post(f"/v1/jobs/{job_id}/closure/approve", headers=people["boss"])
+    if state == "FAILED":
+        sandbox.set_faults(Faults(script={plans.SET_FULFILLMENT_DATA: [400]}))
+        assert Worker(app).drain(max_seconds=30) == 1
+    closure = client.get(f"/v1/jobs/{job_id}/closure", headers=people["boss"]).get_json()
+    assert closure["state"] == state
+    return closure
+
+
+REFUSALS = [
+    ("REJECTED", "approve", "Closure is REJECTED; only a pending closure can be approved"),
+    ("FAILED", "approve", "Closure is FAILED; only a pending closure can be approved"),
+    ("QUEUED", "reject", "Closure is QUEUED; only a pending closure can be rejected"),
+    ("PENDING_APPROVAL", "retry", "Closure is PENDING_APPROVAL; only a failed closure can be retried"),
+]
+
+
+@pytest.mark.parametrize("state, verb, message", REFUSALS, ids=[f"{v} {s}" for s, v, _ in REFUSALS])
+def test_a_decision_in_the_wrong_state_is_a_409_naming_the_state_and_changes_nothing(
+        app, client, people, job_id, sandbox, deps, state, verb, message):
+    before = closure_in(app, client, people, job_id, sandbox, state)
+    with deps.db.session() as session:
+        tasks_before = session.scalar(select(func.count()).select_from(Task))
+    body = {"reason": "changed my mind"} if verb == "reject" else None
+    response = client.post(f"/v1/jobs/{job_id}/closure/{verb}", json=body, headers=people["boss"])
+    assert response.status_code == 409
+    assert response.get_json()["message"] == message
+    assert client.get(f"/v1/jobs/{job_id}/closure", headers=people["boss"]).get_json() == before
+    with deps.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == tasks_before  # nothing queued

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from techapi.audit.models import AuditEvent
 from techapi.evidence.models import Document, TimeRecord
+from techapi.storage import LocalBlobStore
 from tests import media
 
 
@@ -63,6 +65,7 @@ def test_the_same_key_with_a_different_body_is_a_422(client, tech, job_id):
     assert other.status_code == 422 and "different request" in other.get_json()["message"]
 
 
+@pytest.mark.slow
 def test_a_retry_while_the_first_is_running_is_a_409(app, tech, job_id, deps):
     big = media.noise_jpeg(4032, 3024, quality=100)  # takes a moment to normalise
     key = str(uuid.uuid4())
@@ -121,6 +124,56 @@ def test_keys_are_kept_for_24_hours(client, auth, tech, job_id, deps):
     fresh = auth.headers("tech")  # the bearer token itself lasts 12 hours
     replay = client.post(f"/v1/jobs/{job_id}/start", json={"at": "2026-06-15T12:35:00Z"}, headers=keyed(fresh, key))
     assert replay.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_after_24_hours_a_key_is_forgotten_the_same_request_runs_again_and_another_is_no_longer_a_422(
+        client, auth, tech, job_id, deps):
+    same, other = str(uuid.uuid4()), str(uuid.uuid4())
+    start = {"at": "2026-06-15T12:35:00Z"}
+    first = client.post(f"/v1/jobs/{job_id}/start", json=start, headers=keyed(tech, same))
+    assert client.post(f"/v1/jobs/{job_id}/start", json=start, headers=keyed(tech, other)).status_code == 200
+    changed = {"at": "2026-06-15T12:40:00Z", "version": first.get_json()["start"]["version"]}
+    deps.clock.advance(hours=23, minutes=59, seconds=59)  # one second before the keys expire
+    tech = auth.headers("tech")  # a bearer token lasts 12 hours
+    assert client.post(f"/v1/jobs/{job_id}/start", json=start,
+                       headers=keyed(tech, same)).headers.get("Idempotent-Replayed") == "true"
+    assert client.post(f"/v1/jobs/{job_id}/start", json=changed, headers=keyed(tech, other)).status_code == 422
+    deps.clock.advance(seconds=2)  # 24 hours and a second
+    again = client.post(f"/v1/jobs/{job_id}/start", json=start, headers=keyed(tech, same))
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again.headers
+    moved = client.post(f"/v1/jobs/{job_id}/start", json=changed, headers=keyed(tech, other))
+    assert moved.status_code == 200 and "Idempotent-Replayed" not in moved.headers
+    assert moved.get_json()["start"]["at"] == "2026-06-15T12:40:00+00:00"
+
+
+@pytest.fixture
+def blob_dir(deps, tmp_path) -> Path:
+    """The root of the app's file store. An S3 run has no failure of this kind to
+    provoke, so there the test keeps its blobs in a file store of its own."""
+    if not isinstance(deps.store, LocalBlobStore):
+        deps.store = LocalBlobStore(tmp_path / "blobs-of-this-test")
+    return deps.store.root
+
+
+def test_a_5xx_is_not_stored_so_a_retry_with_the_same_key_runs_again_once_the_cause_is_fixed(
+        client, tech, job_id, deps, blob_dir):
+    blob_dir.mkdir(parents=True, exist_ok=True)
+    (blob_dir / "documents").write_bytes(b"a file where the documents directory goes")  # not even root writes under it
+    key, data = str(uuid.uuid4()), media.jpeg()
+
+    def upload():
+        return client.post(f"/v1/jobs/{job_id}/documents", headers=keyed(tech, key),
+                           content_type="multipart/form-data",
+                           data={"kind": "PHOTO", "file": (io.BytesIO(data), "a.jpg")})
+
+    failed = upload()
+    assert failed.status_code == 500 and failed.get_json()["code"] == 500
+    (blob_dir / "documents").unlink()  # the cause fixed
+    retried = upload()
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers  # ran again, not a replay
+    assert upload().headers.get("Idempotent-Replayed") == "true"  # and this answer is the one kept
+    with deps.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == 1
 
 
 # Offline replay -------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ from sqlalchemy import select
 
 from techapi.audit.models import AuditEvent
 from techapi.config import decode_webhook_secret
+from techapi.evidence.models import TimeRecord
+from techapi.queue import leases
+from techapi.queue.models import Task
 from techapi.webhooks.models import WebhookEvent
 from techapi.webhooks.signature import sign
 from techapi.worker.runner import Worker
@@ -113,6 +116,68 @@ def test_finished_delivered_before_started_is_applied_once_started_arrives(clien
     assert Worker(hooked).drain(max_seconds=10) == 0
     times = client.get(f"/v1/jobs/{job['serviceJobId']}/times", headers=auth.headers("tech")).get_json()
     assert times["finish"]["at"] == "2026-06-15T13:30:00+00:00"
+
+
+def finished(job, tech_id, at="2026-06-15T13:30:00Z"):
+    return {"type": "job.finished", "timestamp": "2026-06-15T13:30:05Z",
+            "data": {"serviceJobId": job["serviceJobId"], "technicianId": tech_id, "at": at}}
+
+
+def attempts_of(deps, webhook_id) -> tuple[str, int]:
+    with deps.db.session() as session:
+        task = session.scalars(select(Task).where(Task.kind == "webhook_event", Task.ref == webhook_id)).one()
+        return task.state, task.attempts
+
+
+class SteppingWorker:
+    """The worker on the test's frozen clock: where Worker.drain would sleep out
+    a back-off, the clock is moved on to the next due task instead."""
+
+    def __init__(self, app, deps) -> None:
+        deps.settings = deps.settings.with_overrides(task_backoff_seconds=0.01, task_backoff_max_seconds=0.05)
+        self.deps, self.worker = deps, Worker(app)
+
+    def next_due(self) -> bool:
+        """Run the next task, moving the clock to it; False when the queue is empty."""
+        for _ in range(3):
+            if self.worker.run_one():
+                return True
+            count, first = leases.outstanding(self.deps.db)
+            if count == 0:
+                return False
+            self.deps.clock.advance(seconds=max(0.0, (first - self.deps.clock.now()).total_seconds()) + 0.001)
+        raise AssertionError("a task came due and could not be claimed")
+
+    def drain(self, max_tasks: int = 50) -> int:
+        for _ in range(max_tasks):
+            if not self.next_due():
+                return 1 if self.worker.failed else 0
+        raise AssertionError(f"the queue was not empty after {max_tasks} tasks")
+
+
+def test_a_finish_whose_start_never_comes_is_tried_5_times_then_rejected_on_the_trail(hooked, client, job, world,
+                                                                                       deps):
+    deliver(client, finished(job, world.technician_ids[0]), webhook_id="orphan")
+    assert SteppingWorker(hooked, deps).drain() == 0
+    assert attempts_of(deps, "orphan") == ("DONE", 5)
+    status, result = status_of(deps, "orphan")
+    assert status == "REJECTED" and "start" in result.lower()
+    assert events_of(deps, job["serviceJobId"]) == [("webhook.rejected", "field_app")]
+    with deps.db.session() as session:
+        assert session.get(TimeRecord, (job["serviceJobId"], "finish")) is None
+
+
+def test_a_start_arriving_before_the_fifth_try_lets_the_waiting_finish_apply(hooked, client, job, world, deps):
+    deliver(client, finished(job, world.technician_ids[0]), webhook_id="late-finish")
+    worker = SteppingWorker(hooked, deps)
+    for _ in range(4):
+        assert worker.next_due()
+    assert attempts_of(deps, "late-finish") == ("PENDING", 4) and status_of(deps, "late-finish")[0] == "RECEIVED"
+    deliver(client, started(job, world.technician_ids[0]), webhook_id="early-start")
+    assert worker.drain() == 0
+    assert attempts_of(deps, "late-finish") == ("DONE", 5)
+    assert status_of(deps, "late-finish") == status_of(deps, "early-start") == ("APPLIED", None)
+    assert events_of(deps, job["serviceJobId"]) == [("start.recorded", "field_app"), ("finish.recorded", "field_app")]
 
 
 def test_closure_requested_by_the_field_app(client, hooked, job, world, deps, auth):

@@ -1,11 +1,10 @@
 """The closure pipeline against the sandbox over real HTTP: end to end, under
-faults, with workers killed mid-batch, with two workers, and at full speed."""
+faults, with workers side by side, and at full speed (workers stopped in the
+middle of a closure: test_stopping_workers.py)."""
 
 from __future__ import annotations
 
 import os
-import random
-import signal
 import subprocess
 import sys
 import threading
@@ -13,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from techapi import create_app
 from techapi.auth.services import create_user
@@ -21,6 +21,7 @@ from techapi.config import load_settings
 from techapi.jobs.sync import sync_day
 from techapi.queue import leases
 from techapi.queue.kinds import TaskKind
+from techapi.queue.models import Task
 from techapi.queue.outbox import enqueue
 from techapi.retry import RetryPolicy
 from techapi.spapi import plans
@@ -29,6 +30,7 @@ from techapi.spapi.sandbox.seed import seed_bulk
 from techapi.worker.runner import Worker
 from tests.closing import ask_closure, make_ready
 from tests.conftest import NOW, PASSWORD
+from tests.workers import approve_all, ready_and_uploaded
 
 ROOT = Path(__file__).resolve().parents[2]
 TECH, STORE = "ABULKTECH00001", "bulk-store-0001"
@@ -117,6 +119,7 @@ def make_world(tmp_path, clean_database, http_sandbox, storage_env):
         world.close()
 
 
+@pytest.mark.slow
 def test_end_to_end_technician_closes_supervisor_approves_worker_drains(make_world):
     world = make_world(3)
     evidence = world.approve_all(photos=1)
@@ -134,6 +137,7 @@ def test_end_to_end_technician_closes_supervisor_approves_worker_drains(make_wor
         assert all(world.sandbox.state.destinations[d].data for d in sent)
 
 
+@pytest.mark.slow
 def test_under_5xx_after_commit_and_timeouts_every_closure_completes_exactly_once(make_world):
     world = make_world(30, TECHAPI_SPAPI_READ_TIMEOUT="0.5")
     evidence = world.approve_all()
@@ -147,28 +151,6 @@ def test_under_5xx_after_commit_and_timeouts_every_closure_completes_exactly_onc
         assert len(docs) == len(ev["documents"])
     state = world.sandbox.state
     assert state.calls_of(plans.COMPLETE_SERVICE_JOB, 500) + state.calls_of(plans.COMPLETE_SERVICE_JOB, 503) > 0
-
-
-def test_killing_the_worker_at_random_points_changes_nothing_in_the_result(make_world):
-    world = make_world(12, TECHAPI_TASK_LEASE_SECONDS="2")
-    world.approve_all()
-    world.sandbox.set_faults(Faults(latency_seconds=0.05))  # spread the work out a little
-    env = world.process_env()
-    rng = random.Random(5)
-    kills = 0
-    for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-m", "techapi", "worker"], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.0, 2.5))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait(timeout=10)
-    assert kills >= 3
-    result = world.run_cli("worker", "--drain")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert set(world.states().values()) == {"COMPLETED"}
-    assert world.completions() == [1] * 12
 
 
 RACE = TaskKind("race", priority=5, run=lambda deps, ref, attempt: None)
@@ -198,19 +180,73 @@ def test_two_workers_never_claim_the_same_task(make_world):
         leases.complete(db, won[0], clock.now())
 
 
-def test_two_workers_side_by_side_complete_each_closure_once(make_world):
-    world = make_world(16)
-    world.approve_all()
-    workers = [Worker(world.app), Worker(world.app)]
+def run_workers_side_by_side(world: World, n: int, max_seconds: float = 120) -> list[int]:
+    """`n` workers, each built in its own thread (its own lease owner), released at
+    once so their first claims race, each draining the queue."""
+    gate = threading.Barrier(n)
     results: list[int] = []
-    threads = [threading.Thread(target=lambda w=w: results.append(w.drain(max_seconds=120))) for w in workers]
+
+    def work() -> None:
+        worker = Worker(world.app)
+        gate.wait(timeout=30)
+        results.append(worker.drain(max_seconds=max_seconds))
+
+    threads = [threading.Thread(target=work) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=180)
-    assert results == [0, 0]
+        t.join(timeout=max_seconds + 60)
+    return results
+
+
+def test_four_workers_side_by_side_claim_each_task_once_and_complete_each_closure_once(make_world):
+    world = make_world(16)
+    ready_and_uploaded(world)  # the documents go up first: only the 16 closures are left to claim
+    approve_all(world)
+    assert run_workers_side_by_side(world, 4) == [0, 0, 0, 0]
     assert set(world.states().values()) == {"COMPLETED"}
     assert world.completions() == [1] * 16
+    # The pipeline's own idempotency hides a task claimed twice from the results
+    # above; the claims and the calls SP-API saw do not.
+    with world.deps.db.session() as session:
+        closing = session.execute(select(Task.state, Task.attempts).where(Task.kind == "close_job")).all()
+    assert sorted(closing) == [("DONE", 1)] * 16  # each claimed once, by one worker
+    state = world.sandbox.state
+    assert state.calls_of(plans.SET_FULFILLMENT_DATA) == 16
+    assert state.calls_of(plans.COMPLETE_SERVICE_JOB) == state.calls_of(plans.COMPLETE_SERVICE_JOB, 200) == 16
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: close_job uploads a document inline while the document's own upload_document task, claimed by "
+    "another worker, uploads it too (_start_attempt lets an UPLOADING document start again): two "
+    "destinations and two PUTs for one document, and the later finisher crashes with 'Document is "
+    "UPLOADED; it cannot become UPLOADED' and is retried"))
+def test_a_closure_and_its_documents_own_upload_on_two_workers_send_the_document_once(make_world):
+    world = make_world(1)
+    job_id = world.job_ids[0]
+    make_ready(world.client, world.tech, job_id)  # queues the POA's upload
+    assert ask_closure(world.client, world.tech, job_id).status_code == 200
+    assert world.client.post(f"/v1/jobs/{job_id}/closure/approve", headers=world.boss).status_code == 200
+    # A slow destination keeps both uploads in flight at once, as under load.
+    world.sandbox.set_faults(Faults(latency_seconds=0.5, operations=(plans.CREATE_UPLOAD_DESTINATION,)))
+    gate = threading.Barrier(2)
+
+    def one_task() -> None:
+        worker = Worker(world.app)
+        gate.wait(timeout=30)
+        worker.run_one()  # one takes close_job, the other upload_document
+
+    threads = [threading.Thread(target=one_task) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert Worker(world.app).drain(max_seconds=30) == 0
+    assert world.states() == {job_id: "COMPLETED"} and world.completions() == [1]
+    state = world.sandbox.state
+    assert state.calls_of(plans.CREATE_UPLOAD_DESTINATION) == 1 and state.calls_of("upload") == 1
+    with world.deps.db.session() as session:
+        assert sorted(session.execute(select(Task.kind, Task.attempts))) == [("close_job", 1), ("upload_document", 1)]
 
 
 def plan_minimum(counts: dict[str, int]) -> float:
@@ -218,6 +254,7 @@ def plan_minimum(counts: dict[str, int]) -> float:
     return max(max(0, n - plans.USAGE_PLANS[op].burst) / plans.USAGE_PLANS[op].rate for op, n in counts.items())
 
 
+@pytest.mark.slow
 def test_100_closures_finish_within_10_percent_of_the_usage_plans(make_world):
     world = make_world(100)
     for job_id in world.job_ids:

@@ -15,10 +15,9 @@ from techapi.closures.models import Closure, ClosureState
 from techapi.queue.models import Task, TaskState
 from techapi.spapi import plans
 from techapi.spapi.sandbox import Faults, Sandbox, SandboxConfig, SandboxServer
-from techapi.worker.runner import Worker
-from tests.closing import ask_closure, make_ready
 from tests.conftest import NOW, TEST_DATABASE_URL
 from tests.integration.test_closure_pipeline import ROOT, World, plan_minimum
+from tests.workers import approve_all, holder_of_a_running_task, ready_and_uploaded
 
 # On SQLite the worker processes share their buckets through Redis; on
 # PostgreSQL through the database itself.
@@ -47,18 +46,6 @@ def scaled(tmp_path, clean_database, clock, storage_env):
             world.close()
 
 
-def ready_and_uploaded(world: World) -> None:
-    for job_id in world.job_ids:
-        make_ready(world.client, world.tech, job_id)
-        assert ask_closure(world.client, world.tech, job_id).status_code == 200
-    assert Worker(world.app).drain(max_seconds=120) == 0
-
-
-def approve_all(world: World) -> None:
-    for job_id in world.job_ids:
-        assert world.client.post(f"/v1/jobs/{job_id}/closure/approve", headers=world.boss).status_code == 200
-
-
 def completed(world: World) -> int:
     with world.deps.db.session() as session:
         return session.scalar(select(func.count()).select_from(Closure).where(Closure.state == ClosureState.COMPLETED))
@@ -85,6 +72,7 @@ def stop(procs: list[subprocess.Popen]) -> list[int]:
     return [proc.wait(timeout=30) for proc in procs]
 
 
+@pytest.mark.slow
 def test_four_workers_drain_200_closures_within_15_percent_of_the_usage_plans(scaled):
     world = scaled(200)
     ready_and_uploaded(world)
@@ -107,13 +95,7 @@ def test_four_workers_drain_200_closures_within_15_percent_of_the_usage_plans(sc
     assert elapsed <= minimum * 1.15
 
 
-def holder_of_a_running_task(world: World, procs: list[subprocess.Popen]) -> subprocess.Popen | None:
-    with world.deps.db.session() as session:
-        owners = session.scalars(select(Task.lease_owner).where(Task.state == TaskState.RUNNING)).all()
-    pids = {int(owner.split(":")[1]) for owner in owners if owner}
-    return next((p for p in procs if p.pid in pids and p.poll() is None), None)
-
-
+@pytest.mark.slow
 def test_a_killed_worker_s_task_is_taken_over_after_its_lease_and_nothing_doubles(scaled):
     world = scaled(30, TECHAPI_TASK_LEASE_SECONDS="3")
     ready_and_uploaded(world)

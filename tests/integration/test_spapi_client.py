@@ -141,6 +141,7 @@ def test_query_needs_exactly_one_of_created_after_and_last_updated_after():
 # Rate limiting --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_syncing_500_jobs_under_a_tight_usage_plan_is_never_throttled(clock):
     from techapi.spapi.sandbox import Sandbox, SandboxConfig, SandboxServer
 
@@ -158,6 +159,7 @@ def test_syncing_500_jobs_under_a_tight_usage_plan_is_never_throttled(clock):
     assert elapsed >= 1.8
 
 
+@pytest.mark.slow
 def test_without_the_client_side_limiter_the_sandbox_throttles(clock):
     from techapi.spapi.sandbox import Sandbox, SandboxConfig, SandboxServer
 
@@ -173,14 +175,49 @@ def test_without_the_client_side_limiter_the_sandbox_throttles(clock):
     assert box.state.throttled() > 0  # ...but only after being throttled
 
 
-def test_syncing_500_jobs_with_default_plans_gets_no_429(http_sandbox):
-    seed_bulk(http_sandbox.sandbox.state, 500, NOW.date(), "UTC", "ATVPDKIKX0DER")
-    client = http_client(http_sandbox)
-    jobs = list(client.iter_service_jobs(TODAY))
-    assert len(jobs) >= 500
+class NoLimiter:
+    """No client-side limiter at all: every call goes out at once (a fake of the RateLimiter port)."""
+
+    def acquire(self, operation: str) -> float:
+        return 0.0
+
+    def penalise(self, operation: str) -> None:
+        pass
+
+    def observe_limit(self, operation: str, rate: float) -> None:
+        pass
+
+
+# Pages of ten: 450 bulk jobs and the demo's 96 make 55 pages, more than the
+# default plan's burst of 40, so the last 15 can only go at its rate of 10/s.
+SMALL_PAGES = ServiceJobsQuery(created_after=NOW - timedelta(days=60), page_size=10)
+
+
+def sync_more_pages_than_the_burst(server, limiter) -> tuple[int, float]:
+    seed_bulk(server.sandbox.state, 450, NOW.date(), "UTC", "ATVPDKIKX0DER")
+    client = http_client(server, limiter=limiter, retry=RetryPolicy(max_attempts=8, base_delay=0.05, max_delay=0.5))
+    started = time.monotonic()
+    jobs = list(client.iter_service_jobs(SMALL_PAGES))
+    assert len({j.service_job_id for j in jobs}) == len(server.sandbox.state.jobs) == 546
+    return server.sandbox.state.calls_of(plans.GET_SERVICE_JOBS, 200), time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_syncing_more_pages_than_the_burst_with_default_plans_gets_no_429(http_sandbox):
+    pages, elapsed = sync_more_pages_than_the_burst(http_sandbox, LocalRateLimiter())
+    plan = plans.USAGE_PLANS[plans.GET_SERVICE_JOBS]
+    assert pages == 55 > plan.burst
     assert http_sandbox.sandbox.state.throttled() == 0
+    assert elapsed >= (pages - plan.burst) / plan.rate * 0.9  # the limiter really waited
 
 
+def test_the_same_sync_without_a_client_side_limiter_is_throttled_under_default_plans(http_sandbox):
+    pages, _ = sync_more_pages_than_the_burst(http_sandbox, NoLimiter())
+    assert pages == 55  # retries on 429 still get everything...
+    assert http_sandbox.sandbox.state.throttled() > 0  # ...but only after being throttled
+
+
+@pytest.mark.slow
 def test_single_job_fetches_from_four_threads_respect_the_rate(http_sandbox):
     client = http_client(http_sandbox)
     ids = list(http_sandbox.sandbox.state.jobs)[:70]

@@ -8,6 +8,7 @@ import io
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from techapi import create_app
 from techapi.auth.services import create_user
@@ -15,6 +16,7 @@ from techapi.config import load_settings
 from techapi.evidence.models import Document
 from techapi.evidence.upload import UploadUrlRejected, check_upload_url
 from techapi.jobs.sync import sync_day
+from techapi.queue.models import Task
 from techapi.spapi import plans
 from techapi.spapi.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, Faults
 from techapi.spapi.sandbox.rules import decrypt
@@ -22,6 +24,7 @@ from techapi.spapi.types import FulfillmentData, FulfillmentDocument
 from techapi.worker.runner import Worker
 from tests import media
 from tests.conftest import NOW, PASSWORD
+from tests.integration.test_closure_pipeline import World
 
 
 @pytest.fixture
@@ -121,6 +124,64 @@ def test_a_destination_on_a_host_not_allowed_is_never_contacted(real_app, http_s
         assert stored.status == "FAILED" and "not in TECHAPI_UPLOAD_ALLOWED_HOSTS" in stored.failure_reason
 
 
+# Giving up ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def upload_world(tmp_path, clean_database, http_sandbox, storage_env):
+    """One job in real mode on the real clock, with task back-offs of a few milliseconds."""
+    made: list[World] = []
+
+    def make(**extra: str) -> World:
+        made.append(World(tmp_path, clean_database, http_sandbox, 1, storage_env, TECHAPI_TASK_BACKOFF_SECONDS="0.01",
+                          TECHAPI_TASK_BACKOFF_MAX_SECONDS="0.05", **extra))
+        return made[-1]
+
+    yield make
+    for world in made:
+        world.close()
+
+
+def upload_task(world: World) -> tuple[str, int, str]:
+    with world.deps.db.session() as session:
+        task = session.scalars(select(Task).where(Task.kind == "upload_document")).one()
+        return task.state, task.attempts, task.last_error
+
+
+@pytest.mark.slow
+def test_an_upload_whose_every_put_fails_gets_three_fresh_destinations_per_attempt_then_fails(upload_world):
+    world = upload_world(TECHAPI_TASK_MAX_ATTEMPTS="3")  # 8 by default: see the next test
+    world.sandbox.set_faults(Faults(expired_urls=1000))  # every URL handed out has already expired
+    job_id = world.job_ids[0]
+    doc = send(world.client, world.tech, job_id, media.jpeg()).get_json()
+    assert Worker(world.app).drain(max_seconds=60) == 1  # a task failed for good
+    shown = world.client.get(f"/v1/jobs/{job_id}/documents/{doc['id']}", headers=world.tech).get_json()
+    assert shown["status"] == "FAILED"
+    assert shown["failureReason"] == "gave up after 3 attempts: UploadFailed: PUT answered 403 AccessDenied"
+    state = world.sandbox.state
+    assert state.calls_of(plans.CREATE_UPLOAD_DESTINATION) == state.calls_of(plans.CREATE_UPLOAD_DESTINATION, 200) == 9
+    assert state.calls_of("upload") == state.calls_of("upload", 403) == 9
+    assert upload_task(world)[:2] == ("FAILED", 3)
+    history = world.client.get(f"/v1/jobs/{job_id}/history", headers=world.tech).get_json()["events"]
+    assert [e["action"] for e in history][-1] == "document.failed"
+
+
+def test_by_default_an_upload_is_tried_8_times_and_then_worker_drain_exits_1(upload_world):
+    world = upload_world(TECHAPI_SPAPI_MAX_ATTEMPTS="1")  # one SP-API call per task attempt
+    assert "TECHAPI_TASK_MAX_ATTEMPTS" not in world.env
+    world.sandbox.set_faults(Faults(script={plans.CREATE_UPLOAD_DESTINATION: [503] * 20}))
+    job_id = world.job_ids[0]
+    doc = send(world.client, world.tech, job_id, media.jpeg()).get_json()
+    result = world.run_cli("worker", "--drain", timeout=120)
+    assert result.returncode == 1, result.stderr[-2000:]
+    state, attempts, last_error = upload_task(world)
+    assert (state, attempts) == ("FAILED", 8)
+    assert last_error.startswith("gave up after 8 attempts: SpApiServerError")
+    assert world.sandbox.state.calls_of(plans.CREATE_UPLOAD_DESTINATION) == 8
+    shown = world.client.get(f"/v1/jobs/{job_id}/documents/{doc['id']}", headers=world.tech).get_json()
+    assert shown["status"] == "FAILED" and shown["failureReason"] == last_error
+
+
 @pytest.mark.parametrize("url, allowed", [
     ("https://bucket.s3.amazonaws.com/x?sig=1", ("*.amazonaws.com",)),
     ("http://127.0.0.1:9000/x", ("127.0.0.1",)),
@@ -146,6 +207,7 @@ def test_refused_upload_urls(url, allowed):
 # Normalisation of real phone-sized images ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_12_mp_heic_becomes_a_jpeg_under_5_mib(client, auth, world, synced, deps):
     data = media.heic(4032, 3024)
     auth.user("tech", "technician", technician_id=world.technician_ids[0])
