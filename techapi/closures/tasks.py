@@ -10,6 +10,7 @@ it sets, so repeating it is harmless.
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import select
 
@@ -18,10 +19,11 @@ from techapi.closures.lifecycle import advance_step, move_cancellation, move_clo
 from techapi.closures.models import Cancellation, CancellationState, Closure, ClosureState, ClosureStep
 from techapi.context import Deps
 from techapi.evidence.models import Document, DocumentStatus
-from techapi.evidence.tasks import document_failed, upload_document
+from techapi.evidence.tasks import UPLOAD_DOCUMENT, document_failed, upload_document
 from techapi.evidence.times import times_of
 from techapi.jobs.models import Job, JobTechnician
 from techapi.jobs.sync import upsert_jobs
+from techapi.queue import leases
 from techapi.queue.kinds import PermanentFailure, RetryLater, TaskKind
 from techapi.spapi.errors import (
     SpApiError,
@@ -56,8 +58,8 @@ def _finish(deps: Deps, job_id: str, state: ClosureState, *, reason: str | None 
     now = deps.clock.now()
     with deps.db.transaction() as session:
         closure = session.get(Closure, job_id)
-        if closure is None:
-            return
+        if closure is None or closure.state != ClosureState.QUEUED:
+            return  # finished meanwhile (a run taken over after its lease): once is enough
         details = {k: v for k, v in (("reason", reason), ("note", note)) if v}
         move_closure(session, closure, state, now, WORKER, f"closure.{state.lower()}", reason=reason,
                      details=details)
@@ -109,18 +111,34 @@ def close_job(deps: Deps, job_id: str, attempt: int) -> None:
 
 
 def _ensure_uploaded(deps: Deps, job_id: str, attempt: int) -> None:
-    """A closure uploads its own documents that are not up yet."""
+    """A closure uploads its own documents that are not up yet, taking over their
+    upload tasks so that no document is ever sent twice; one another worker is
+    uploading right now is waited for (the closure is retried shortly)."""
     with deps.db.session() as session:
         pending = session.execute(select(Document.id, Document.status, Document.failure_reason).where(
             Document.service_job_id == job_id, Document.status != DocumentStatus.UPLOADED)).all()
+    owner = f"close_job:{job_id}:{uuid.uuid4().hex[:8]}"
     for document_id, status, failure in pending:
         if status == DocumentStatus.FAILED:
             raise _fail(deps, job_id, f"Document {document_id} could not be uploaded: {failure}")
         try:
-            upload_document(deps, document_id, attempt)
+            held = leases.take_over(deps.db, UPLOAD_DOCUMENT.name, document_id, owner, deps.clock.now(),
+                                    deps.settings.task_lease_seconds)
+        except leases.Held:
+            raise RetryLater(f"document {document_id} is being uploaded by another worker") from None
+        try:
+            upload_document(deps, document_id, held.attempts if held else attempt)
         except PermanentFailure as exc:
+            if held:
+                leases.fail(deps.db, held, deps.clock.now(), str(exc))
             document_failed(deps, document_id, str(exc))
             raise _fail(deps, job_id, f"Document {document_id} could not be uploaded: {exc}") from None
+        except BaseException as exc:  # passing failure or crash: the upload task is free again at once
+            if held:
+                leases.retry_later(deps.db, held, deps.clock.now(), 0, f"{type(exc).__name__}: {exc}")
+            raise
+        if held:
+            leases.complete(deps.db, held, deps.clock.now())
 
 
 def _fulfillment(deps: Deps, job_id: str) -> tuple[FulfillmentData, str]:

@@ -28,6 +28,7 @@ MAX_PIXELS = 80_000_000
 pillow_heif.register_heif_opener()
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 QUALITIES = (90, 84, 76)
+TEXT_KEYS = ("comment", "exif", "xmp", "XML:com.adobe.xmp")
 PIL_FORMATS = {filetypes.JPEG: {"JPEG", "MPO"}, filetypes.PNG: {"PNG"}, filetypes.GIF: {"GIF"},
                filetypes.TIFF: {"TIFF"}, filetypes.HEIC: {"HEIF"}}
 
@@ -153,6 +154,10 @@ def normalise(source: BinaryIO, detected: str, limit: int = MAX_DOCUMENT_BYTES) 
             img.load()
             # In place: no copy of the pixels unless the picture has to turn.
             upright = ImageOps.exif_transpose(img, in_place=False) if exif.get(0x0112, 1) != 1 else img
+            # Pillow's writers copy some of what they read back out (a GIF's comment,
+            # which may say where the photo was taken); nothing of it goes to Amazon.
+            for key in TEXT_KEYS:
+                upright.info.pop(key, None)
         except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
             raise ImageRejected("The image is corrupt or truncated") from None
 

@@ -32,6 +32,14 @@ def move_task(task: Task, new: TaskState, now: datetime) -> None:
     task.updated_at = now
 
 
+def _lease(task: Task, owner: str, now: datetime, lease_seconds: float) -> Claimed:
+    move_task(task, TaskState.RUNNING, now)
+    task.lease_owner = owner
+    task.leased_until = now + timedelta(seconds=lease_seconds)
+    task.attempts += 1
+    return Claimed(task.id, task.kind, task.ref, task.attempts, owner)
+
+
 def _claimable(now: datetime):
     return or_(
         and_(Task.state == TaskState.PENDING, Task.run_after <= now),
@@ -48,11 +56,25 @@ def claim(db: Database, owner: str, now: datetime, lease_seconds: float) -> Clai
         )
         if task is None:
             return None
-        move_task(task, TaskState.RUNNING, now)
-        task.lease_owner = owner
-        task.leased_until = now + timedelta(seconds=lease_seconds)
-        task.attempts += 1
-        return Claimed(task.id, task.kind, task.ref, task.attempts, owner)
+        return _lease(task, owner, now, lease_seconds)
+
+
+class Held(Exception):
+    """Another worker holds the task's lease and is running it now."""
+
+
+def take_over(db: Database, kind: str, ref: str, owner: str, now: datetime, lease_seconds: float) -> Claimed | None:
+    """Claim the active task of `kind` for `ref` out of turn, for a task that does
+    that work itself (a closure uploading its documents). None when there is no
+    such task (done, failed, never queued); Held while another worker runs it."""
+    with db.transaction() as session:
+        task = session.scalar(select(Task).where(Task.kind == kind, Task.ref == ref, Task.state.in_(ACTIVE))
+                              .order_by(Task.id).limit(1).with_for_update())
+        if task is None:
+            return None
+        if task.state == TaskState.RUNNING and task.leased_until is not None and task.leased_until >= now:
+            raise Held(f"{kind} {ref} is running under another worker's lease")
+        return _lease(task, owner, now, lease_seconds)
 
 
 def _end(db: Database, claimed: Claimed, now: datetime, new: TaskState, **values) -> bool:

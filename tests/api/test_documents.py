@@ -104,9 +104,6 @@ def test_a_gif_stays_a_lossless_gif_when_it_fits(client, tech, job_id):
         assert sent.convert("RGB").tobytes() == before.convert("RGB").tobytes()  # not a pixel changed
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: images.normalise re-encodes a GIF with Pillow's GIF writer, which copies img.info['comment'] "
-    "into the output, so a GIF comment extension reaches Amazon (README: re-encoded without metadata)"))
 def test_a_gif_reaches_amazon_without_its_comment(client, tech, job_id):
     doc = send(client, tech, job_id, media.gif(comment=b"taken at 47.61 N 122.33 W"), name="x.gif").get_json()
     sent = normalised_of(client, tech, job_id, doc)

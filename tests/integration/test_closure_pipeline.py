@@ -216,11 +216,6 @@ def test_four_workers_side_by_side_claim_each_task_once_and_complete_each_closur
     assert state.calls_of(plans.COMPLETE_SERVICE_JOB) == state.calls_of(plans.COMPLETE_SERVICE_JOB, 200) == 16
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: close_job uploads a document inline while the document's own upload_document task, claimed by "
-    "another worker, uploads it too (_start_attempt lets an UPLOADING document start again): two "
-    "destinations and two PUTs for one document, and the later finisher crashes with 'Document is "
-    "UPLOADED; it cannot become UPLOADED' and is retried"))
 def test_a_closure_and_its_documents_own_upload_on_two_workers_send_the_document_once(make_world):
     world = make_world(1)
     job_id = world.job_ids[0]
@@ -246,7 +241,10 @@ def test_a_closure_and_its_documents_own_upload_on_two_workers_send_the_document
     state = world.sandbox.state
     assert state.calls_of(plans.CREATE_UPLOAD_DESTINATION) == 1 and state.calls_of("upload") == 1
     with world.deps.db.session() as session:
-        assert sorted(session.execute(select(Task.kind, Task.attempts))) == [("close_job", 1), ("upload_document", 1)]
+        tasks = dict(session.execute(select(Task.kind, Task.attempts)).all())
+    # Whoever started the upload did it once; a closure that found it in flight
+    # waited for it (one more attempt of its own), never sent it again.
+    assert tasks["upload_document"] == 1 and tasks["close_job"] in (1, 2)
 
 
 def plan_minimum(counts: dict[str, int]) -> float:
