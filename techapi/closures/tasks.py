@@ -117,7 +117,7 @@ def _ensure_uploaded(deps: Deps, job_id: str, attempt: int) -> None:
     with deps.db.session() as session:
         pending = session.execute(select(Document.id, Document.status, Document.failure_reason).where(
             Document.service_job_id == job_id, Document.status != DocumentStatus.UPLOADED)).all()
-    owner = f"close_job:{job_id}:{uuid.uuid4().hex[:8]}"
+    owner = leases.owner_name(f"close_job-{uuid.uuid4().hex[:8]}")
     for document_id, status, failure in pending:
         if status == DocumentStatus.FAILED:
             raise _fail(deps, job_id, f"Document {document_id} could not be uploaded: {failure}")

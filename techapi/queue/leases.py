@@ -8,6 +8,8 @@ claims. A task is only ended by the worker that still holds its lease.
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +17,11 @@ from sqlalchemy import and_, func, or_, select
 
 from techapi.db import Database
 from techapi.queue.models import ACTIVE, TASK, Task, TaskState
+
+
+def owner_name(label: str) -> str:
+    """Who holds a lease: host and process first, so an operator can find it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{label}"
 
 
 @dataclass(frozen=True)

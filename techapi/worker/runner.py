@@ -7,9 +7,7 @@ task is retried, and when it gives up, is decided here, by one policy.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 import time
 
@@ -39,7 +37,7 @@ class Worker:
         self.tasks: TaskRegistry = app.extensions["techapi.tasks"]
         self.policy = retry_policy(self.deps)
         self.stop = stop or threading.Event()
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.owner = leases.owner_name(str(threading.get_ident()))
         self.failed = 0  # tasks that failed for good in this run
         self._rng = rng or random.Random()
         self._next_sync = 0.0
