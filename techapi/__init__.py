@@ -16,7 +16,7 @@ from techapi.closures.reconcile import reconcile_with_upstream
 from techapi.closures.routes import blp as closures_blp
 from techapi.config import Settings, load_settings
 from techapi.context import Deps
-from techapi.db import Database
+from techapi.db import Database, SchemaOutdated
 from techapi.errors import refuse_nul_characters, register_error_handlers
 from techapi.evidence import tasks as evidence_tasks
 from techapi.evidence.routes import blp as evidence_blp
@@ -81,7 +81,11 @@ def create_app(
     db = Database(settings.database_url)
     db.init_app(app)
     if require_current_schema:
-        db.check_schema()
+        try:
+            db.check_schema()
+        except SchemaOutdated:
+            db.dispose()  # this app will never serve; leave no pooled connection behind
+            raise
 
     clock = clock or SystemClock()
     if settings.sandbox and sandbox is None and spapi is None:

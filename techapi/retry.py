@@ -18,7 +18,8 @@ class RetryPolicy:
         """Seconds to wait after failed attempt `attempt` (1 for the first):
         base * 2^(attempt-1), capped; half of it fixed, half random, so the
         retries of many callers after one outage spread out."""
-        ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1))
+        doublings = min(max(0, attempt - 1), 64)  # past the cap long before; 2.0**1024 would overflow
+        ceiling = min(self.max_delay, self.base_delay * 2.0**doublings)
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
     def exhausted(self, attempt: int) -> bool:

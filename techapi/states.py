@@ -19,7 +19,7 @@ class Transitions(Generic[S]):
     def __init__(self, name: str, states: type[S], table: Mapping[S, Iterable[S]]) -> None:
         missing = set(states) - set(table)
         if missing:
-            raise ValueError(f"{name}: no row for {sorted(missing)}")
+            raise ValueError(f"{name}: no row for {', '.join(sorted(s.value for s in missing))}")
         self.name = name
         self.states = states
         self._table = {state: frozenset(after) for state, after in table.items()}

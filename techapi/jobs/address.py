@@ -13,7 +13,7 @@ def one_line(address: dict[str, Any]) -> str:
     region = " ".join(str(address[k]).strip() for k in ("stateOrRegion", "postalCode") if address.get(k))
     if region:
         parts.append(region)
-    if address.get("countryCode") and address["countryCode"] != "US":
+    if address.get("countryCode") and str(address["countryCode"]).upper() != "US":
         parts.append(str(address["countryCode"]))
     return ", ".join(p for p in parts if p)
 

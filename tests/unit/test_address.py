@@ -53,3 +53,7 @@ def test_with_one_line_keeps_the_parts_as_text_and_adds_the_line():
 def test_no_address_shows_as_none():
     assert with_one_line(None) is None
     assert with_one_line({}) is None
+
+
+def test_the_us_is_left_out_whatever_the_case_it_is_written_in():
+    assert one_line({"city": "Seattle", "stateOrRegion": "WA", "countryCode": "us"}) == "Seattle, WA"

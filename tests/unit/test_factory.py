@@ -76,3 +76,4 @@ def test_an_outdated_schema_is_let_through_when_the_caller_says_so(tmp_path, emp
     made.append(app)
     db = app.extensions["techapi"].db
     assert db.current_revision() is None and db.head_revision() is not None
+

@@ -56,3 +56,8 @@ def test_the_policy_is_exhausted_at_its_last_attempt_and_not_before():
 
 def test_a_policy_of_one_attempt_never_retries():
     assert RetryPolicy(max_attempts=1).exhausted(1)
+
+
+def test_a_very_late_attempt_waits_the_cap_instead_of_overflowing():
+    policy = RetryPolicy(max_attempts=5000, base_delay=5.0, max_delay=900.0)
+    assert 450.0 <= policy.delay(2000, random.Random(3)) <= 900.0
