@@ -41,8 +41,11 @@ def test_a_full_run_logs_json_and_never_a_secret(tmp_path, clean_database, http_
     run("sync", "--date", NOW.date().isoformat())
 
     port = free_port()
+    # Files, not pipes: at DEBUG the server writes more than a pipe holds, and a
+    # full pipe nobody reads would block its logging (and every request) mid-test.
+    out_file, err_file = (tmp_path / "serve.out").open("w+"), (tmp_path / "serve.err").open("w+")
     server = subprocess.Popen([sys.executable, "-m", "techapi", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=out_file, stderr=err_file, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(f"{base}/healthz")
@@ -68,7 +71,10 @@ def test_a_full_run_logs_json_and_never_a_secret(tmp_path, clean_database, http_
         httpx.post(f"{base}/v1/auth/token", json={"username": "tech", "password": "wrong-password"})
     finally:
         server.send_signal(signal.SIGTERM)
-        out, err = server.communicate(timeout=30)
+        server.wait(timeout=30)
+        out, err = (f.seek(0) or f.read() for f in (out_file, err_file))
+        out_file.close()
+        err_file.close()
         outputs.extend([out, err])
         logs.append(err)
     run("worker", "--drain")

@@ -53,7 +53,7 @@ def completed(world: World) -> int:
 
 def start_workers(world: World, n: int) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-m", "techapi", "worker"], env=world.process_env(), cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(n)]
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n)]
 
 
 def wait_for(world: World, count: int, seconds: float) -> float:
