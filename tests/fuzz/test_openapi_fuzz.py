@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -19,6 +20,7 @@ EXAMPLES = int(os.environ.get("TECHAPI_FUZZ_EXAMPLES", "10"))
 SKIP = {("POST", "/v1/auth/logout")}
 
 
+@pytest.mark.slow
 def test_no_operation_answers_5xx_or_breaks_its_schema(app, auth, world, synced):
     auth.user("tech", "technician", technician_id=world.technician_ids[0])
     headers = auth.headers("tech")

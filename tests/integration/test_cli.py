@@ -149,6 +149,7 @@ def test_status_refuses_an_outdated_schema(runner, empty_database_url):
 # In a process of their own --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_serve_on_the_embedded_defaults_gives_a_working_api_with_demo_accounts(tmp_path):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "techapi", "serve", "--port", str(port)],
@@ -172,6 +173,7 @@ def test_serve_on_the_embedded_defaults_gives_a_working_api_with_demo_accounts(t
     assert (tmp_path / "instance" / "techapi.db").exists()
 
 
+@pytest.mark.slow
 def test_worker_once_syncs_today(tmp_path, clean_database):
     env = base_env(tmp_path, clean_database)
     result = run(["worker", "--once"], env)
@@ -180,6 +182,7 @@ def test_worker_once_syncs_today(tmp_path, clean_database):
     assert "incremental sync" in second.stdout
 
 
+@pytest.mark.slow
 def test_sync_against_spapi_over_http_never_logs_the_lwa_secrets(tmp_path, clean_database, http_sandbox):
     env = {
         **base_env(tmp_path, clean_database),

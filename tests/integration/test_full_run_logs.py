@@ -12,6 +12,7 @@ import sys
 from datetime import datetime, timedelta
 
 import httpx
+import pytest
 
 from techapi.spapi.sandbox import SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN
 from tests import media
@@ -19,6 +20,7 @@ from tests.conftest import NOW, PASSWORD, free_port, wait_for_http
 from tests.integration.test_closure_pipeline import ROOT, environment
 
 
+@pytest.mark.slow
 def test_a_full_run_logs_json_and_never_a_secret(tmp_path, clean_database, http_sandbox, storage_env):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("TECHAPI_")},
            **environment(tmp_path, clean_database, http_sandbox.url, **storage_env), "TECHAPI_LOG_LEVEL": "DEBUG"}

@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import PASSWORD, free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_gunicorn_serves_the_app_with_the_production_config(tmp_path, database_url, storage_env):
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TECHAPI_", "PROMETHEUS_"))},

@@ -33,6 +33,7 @@ def make_limiter(request, database_url):
     return lambda: PostgresRateLimiter(engine, account, plans=TIGHT)
 
 
+@pytest.mark.slow
 def test_limiters_in_separate_processes_share_one_budget(make_limiter, clock):
     box = Sandbox(clock=clock, config=SandboxConfig(usage_plans=dict(TIGHT)))
     ids = seed_bulk(box.state, 10, NOW.date(), "UTC", "ATVPDKIKX0DER")
@@ -52,6 +53,7 @@ def test_limiters_in_separate_processes_share_one_budget(make_limiter, clock):
     assert elapsed >= (60 - 5) / 20 * 0.9  # burst 5, then 20/s for all four together
 
 
+@pytest.mark.slow
 def test_separate_local_limiters_overrun_the_shared_plan(clock):
     """The control: what the shared buckets prevent."""
     box = Sandbox(clock=clock, config=SandboxConfig(usage_plans=dict(TIGHT)))
@@ -74,6 +76,7 @@ def test_separate_local_limiters_overrun_the_shared_plan(clock):
     assert box.state.throttled() > 0
 
 
+@pytest.mark.slow
 def test_a_bucket_refills_at_its_rate_and_caps_at_its_burst(make_limiter):
     limiter = make_limiter()
 
