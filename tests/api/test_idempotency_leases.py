@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from flask import Response
 from sqlalchemy import select
 
 from techapi.audit.models import AuditEvent
 from techapi.auth.models import User
 from techapi.idempotency.models import IdempotencyRecord
-from techapi.idempotency.records import fingerprint
+from techapi.idempotency.records import fingerprint, run_idempotent
 
 START_AT = {"at": "2026-06-15T12:35:00Z"}
 
@@ -100,3 +101,22 @@ def test_logout_with_a_reused_key_revokes_the_token_it_is_sent_with(client, auth
     assert out.status_code == 204 and "Idempotent-Replayed" not in out.headers
     assert client.get("/v1/me", headers=second).status_code == 401
     assert client.get("/v1/me", headers=first).status_code == 401
+
+
+def test_a_straggler_that_outlives_its_lease_does_not_overwrite_its_successors_answer(app, auth, deps, clock):
+    user = auth.user("sup", "supervisor", stores=("s1",))
+    lease, key = timedelta(seconds=deps.settings.request_timeout_seconds), str(uuid.uuid4())
+    with app.test_request_context("/v1/me", method="PATCH", json={"timezone": "UTC"},
+                                  headers={"Idempotency-Key": key}) as ctx:
+        def successor() -> Response:
+            return Response(b"second", status=200)
+
+        def straggler() -> Response:
+            # Still running past its lease: a retry took the key over and answered.
+            later = clock.now() + lease + timedelta(seconds=1)
+            run_idempotent(deps.db, ctx.request, user.id, later, lease, successor)
+            return Response(b"first", status=200)
+
+        assert run_idempotent(deps.db, ctx.request, user.id, clock.now(), lease, straggler).data == b"first"
+        replay = run_idempotent(deps.db, ctx.request, user.id, clock.now() + lease * 2, lease, successor)
+    assert replay.data == b"second" and replay.headers["Idempotent-Replayed"] == "true"
