@@ -18,8 +18,10 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 # gunicorn's worker thread, so the timeout guards hung workers, not slow clients.
 # One setting for both: after this long an unanswered Idempotency-Key is taken
 # for dead and a retry runs again (WEB_TIMEOUT is its older name).
-timeout = int(os.environ.get("TECHAPI_REQUEST_TIMEOUT_SECONDS") or os.environ.get("WEB_TIMEOUT") or "120")
-os.environ["TECHAPI_REQUEST_TIMEOUT_SECONDS"] = str(timeout)  # read by the app in every worker
+_timeout = os.environ.get("TECHAPI_REQUEST_TIMEOUT_SECONDS") or os.environ.get("WEB_TIMEOUT") or "120"
+timeout = int(_timeout) if _timeout.isdigit() else 120
+# Read by the app in every worker, which refuses a bad value with a message naming it.
+os.environ["TECHAPI_REQUEST_TIMEOUT_SECONDS"] = _timeout
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 # Recycle processes now and then so a slow leak cannot grow forever.
