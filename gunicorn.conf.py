@@ -16,7 +16,12 @@ worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("WEB_THREADS", "4"))
 # A 25 MB photo at 200 kbit/s takes about 17 minutes; the body is spooled by
 # gunicorn's worker thread, so the timeout guards hung workers, not slow clients.
-timeout = int(os.environ.get("WEB_TIMEOUT", "120"))
+# One setting for both: after this long an unanswered Idempotency-Key is taken
+# for dead and a retry runs again (WEB_TIMEOUT is its older name).
+_timeout = os.environ.get("TECHAPI_REQUEST_TIMEOUT_SECONDS") or os.environ.get("WEB_TIMEOUT") or "120"
+timeout = int(_timeout) if _timeout.isdigit() else 120
+# Read by the app in every worker, which refuses a bad value with a message naming it.
+os.environ["TECHAPI_REQUEST_TIMEOUT_SECONDS"] = _timeout
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 # Recycle processes now and then so a slow leak cannot grow forever.

@@ -50,6 +50,8 @@ Every POST, PUT, PATCH and DELETE of a logged-in user accepts an `Idempotency-Ke
 header (IETF httpapi draft): the first response to a key is stored per user for
 24 hours and replayed, byte for byte, for a retry of the same request; the same
 key with a different request is 422, a retry while the first is still running 409.
+A request that died holds its key for the request timeout at most; after that a
+retry of the same request runs again. Logout is never replayed.
 """
 
 JSON_BODY_LIMIT = 1024 * 1024

@@ -34,8 +34,9 @@ class Token(MethodView):
 
 @blp.route("/auth/logout")
 class Logout(MethodView):
+    # Never replayed: whatever Idempotency-Key comes with it, the token it is sent
+    # with is revoked (a replayed 204 would leave the current token alive).
     @login_required()
-    @idempotent
     @blp.response(204)
     @answers(401)
     def post(self) -> None:

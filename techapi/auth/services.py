@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from techapi.auth.models import AccessToken, LoginFailure, Role, User, UserStore
 from techapi.clock import Clock
 from techapi.config import Settings, check_timezone
-from techapi.db import end_read, transaction
+from techapi.db import transaction
 from techapi.errors import ConflictError, TooManyRequestsError, UnauthorizedError, ValidationError
 from techapi.passwords import MIN_PASSWORD_LENGTH, Passwords
 
@@ -48,12 +48,23 @@ def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
+def _queue_attempts(session: Session, name: str, client: str) -> None:
+    """Take the attempts of one username, and of one client, one at a time while they
+    are counted. SQLite's BEGIN IMMEDIATE already does; PostgreSQL queues them on
+    advisory locks, always the username's first, so two attempts never deadlock."""
+    if session.get_bind().dialect.name == "postgresql":
+        for lock in (f"techapi.login.user:{name}", f"techapi.login.client:{client}"):
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:lock))"), {"lock": lock})
+
+
 def _lockout(session: Session, settings: Settings, name: str, client: str, now: datetime
              ) -> TooManyRequestsError | None:
     """Checked before the password, so a locked account cannot be probed."""
     window = settings.login_window_seconds
     since = now - timedelta(seconds=window)
-    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    # Only rows this attempt's locks cover, so purging never waits on another login.
+    session.execute(delete(LoginFailure).where(LoginFailure.at < since,
+                                               or_(LoginFailure.username == name, LoginFailure.client == client)))
     limits: tuple[tuple[InstrumentedAttribute, str, int, str], ...] = (
         (LoginFailure.username, name, settings.login_max_failures, "this account"),
         (LoginFailure.client, client, settings.login_max_failures_per_client, "this client"),
@@ -70,22 +81,26 @@ def _lockout(session: Session, settings: Settings, name: str, client: str, now: 
 
 def login(session: Session, passwords: Passwords, settings: Settings, clock: Clock,
           username: str, password: str, client: str) -> IssuedToken:
+    """The attempt is counted as a failure before its password is checked and
+    forgiven when it is right: however many arrive at once, no more passwords are
+    verified than the lockout allows. argon2 runs outside any transaction."""
     now = clock.now()
     name = normalise_username(username)[:64]
     client = (client or "unknown")[:64]
     with transaction(session):
+        _queue_attempts(session, name, client)
         refused = _lockout(session, settings, name, client, now)
+        if refused is None:
+            session.add(LoginFailure(username=name, client=client, at=now))
+            user = session.scalar(select(User).where(User.username == name))
     if refused is not None:
         raise refused
-    user = session.scalar(select(User).where(User.username == name))
     stored = user.password_hash if user else None
-    end_read(session)  # argon2 is slow by design: no transaction stays open across it
     if not passwords.verify(stored, password) or not (user and user.active):
-        with transaction(session):
-            session.add(LoginFailure(username=name, client=client, at=now))
-        raise UnauthorizedError("Invalid username or password")
+        raise UnauthorizedError("Invalid username or password")  # the counted attempt stays
     raw = secrets.token_urlsafe(32)
     with transaction(session):
+        _queue_attempts(session, name, client)
         session.execute(delete(LoginFailure).where(LoginFailure.username == name))
         session.add(AccessToken(user_id=user.id, token_hash=token_hash(raw), created_at=now,
                                 expires_at=now + timedelta(seconds=settings.token_ttl_seconds)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from techapi.audit.trail import Actor, record
@@ -19,6 +20,16 @@ from techapi.closures.models import (
     ClosureState,
     ClosureStep,
 )
+from techapi.jobs.models import Job
+
+
+def lock_job(session: Session, service_job_id: str) -> None:
+    """Queue the writers of one job's closure and cancellation behind each other, so
+    that of two at once the second sees what the first wrote: a row lock on the job
+    on PostgreSQL (the closure row may not exist yet); SQLite's BEGIN IMMEDIATE
+    already serialises every transaction. Read the closure and cancellation after
+    this, with `populate_existing`, never before."""
+    session.execute(select(Job.service_job_id).where(Job.service_job_id == service_job_id).with_for_update())
 
 
 def move_closure(session: Session, closure: Closure, new: ClosureState, now: datetime, actor: Actor,

@@ -39,7 +39,8 @@ class JobClosure(MethodView):
     @login_required()
     @idempotent
     @blp.response(200, ClosureSchema)
-    @answers(401, 403, 404, 409)
+    @answers(401, 403, 404, 409, e409="Not ready (with what is still missing), already closed or failed, "
+                                        "or a cancellation of the job is queued or done")
     def post(self, serviceJobId: str) -> Closure:
         """Ask for the job to be closed (refused with what is still missing)"""
         return services.ask_for_closure(deps(), get_session(), current_user(), serviceJobId)
@@ -50,7 +51,7 @@ class Approve(MethodView):
     @login_required()
     @idempotent
     @blp.response(200, ClosureSchema)
-    @answers(401, 403, 404, 409)
+    @answers(401, 403, 404, 409, e409="The closure is not pending, or a cancellation of the job is queued or done")
     def post(self, serviceJobId: str) -> Closure:
         """Approve a pending closure: it is queued to be sent to Amazon (approving twice is fine)"""
         return services.approve(deps(), get_session(), current_user(), serviceJobId)
@@ -73,7 +74,7 @@ class Retry(MethodView):
     @login_required()
     @idempotent
     @blp.response(200, ClosureSchema)
-    @answers(401, 403, 404, 409)
+    @answers(401, 403, 404, 409, e409="The closure has not failed, or a cancellation of the job is queued or done")
     def post(self, serviceJobId: str) -> Closure:
         """Send a failed closure again, after fixing the cause"""
         return services.retry(deps(), get_session(), current_user(), serviceJobId)
@@ -103,7 +104,8 @@ class JobCancellation(MethodView):
     @idempotent
     @blp.arguments(CancelSchema)
     @blp.response(202, CancellationSchema)
-    @answers(401, 403, 404, 409, 422)
+    @answers(401, 403, 404, 409, 422, e409="A closure waits for approval, is queued or is done, "
+                                             "or a cancellation with another reason is under way")
     def post(self, body: dict[str, str], serviceJobId: str) -> Cancellation:
         """Cancel the job on Amazon with a reason code valid for its marketplace"""
         return services.request_cancellation(deps(), get_session(), current_user(), serviceJobId,

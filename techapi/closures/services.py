@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from techapi.audit.models import AuditEvent
 from techapi.audit.trail import Actor, events_of, record
 from techapi.auth.models import Role, User
-from techapi.closures.lifecycle import move_cancellation, move_closure
+from techapi.closures.lifecycle import lock_job, move_cancellation, move_closure
 from techapi.closures.models import (
     IN_FLIGHT,
     Cancellation,
@@ -57,13 +57,15 @@ def _actor(user: User) -> Actor:
 def request_closure(session: Session, job: Job, actor: Actor, now: datetime, require_approval: bool,
                     min_photos: int) -> Closure:
     """The technician asks for closure: refused with what is missing, else pending (or queued)."""
-    closure = session.get(Closure, job.service_job_id)
+    lock_job(session, job.service_job_id)
+    closure = session.get(Closure, job.service_job_id, populate_existing=True)
     if closure is not None and closure.state in IN_FLIGHT:
         return closure  # asking twice is asking once
     if closure is not None and closure.state == ClosureState.COMPLETED:
         raise ConflictError("The job is already closed")
     if closure is not None and closure.state == ClosureState.FAILED:
         raise ConflictError(f"Sending this closure failed ({closure.failure_reason}); a supervisor can retry it")
+    _refuse_if_cancelled(session, job.service_job_id)
     if not readiness.closable(job.status):
         raise ConflictError(f"Job is {job.status} and cannot be closed")
     missing = readiness.still_needed(job.status, job.appointment_status, evidence_of(session, job.service_job_id),
@@ -86,6 +88,17 @@ def request_closure(session: Session, job: Job, actor: Actor, now: datetime, req
         record(session, job.service_job_id, "closure.queued", now, Actor("system", actor.source),
                details={"reason": "approval not required"})
     return closure
+
+
+def _refuse_if_cancelled(session: Session, service_job_id: str) -> None:
+    """A job being cancelled, or cancelled, is not closed (a failed cancellation is over)."""
+    cancellation = session.get(Cancellation, service_job_id, populate_existing=True)
+    if cancellation is None or cancellation.state == CancellationState.FAILED:
+        return
+    if cancellation.state == CancellationState.COMPLETED:
+        raise ConflictError("The job has been cancelled and cannot be closed")
+    raise ConflictError(f"A cancellation ({cancellation.reason_code}) is queued for this job; it cannot be "
+                        "closed unless sending that cancellation fails")
 
 
 # Entry points ---------------------------------------------------------------------
@@ -117,7 +130,8 @@ def _decidable(session: Session, user: User, job_id: str) -> Closure:
     job = jobs.job_for(session, user, job_id)
     if user.role != Role.SUPERVISOR:
         raise ForbiddenError("Only a supervisor of the job's store decides on closures")
-    closure = session.get(Closure, job.service_job_id)
+    lock_job(session, job.service_job_id)
+    closure = session.get(Closure, job.service_job_id, populate_existing=True)
     if closure is None:
         raise ConflictError("No closure has been asked for on this job")
     return closure
@@ -137,6 +151,8 @@ def _decide(deps: Deps, session: Session, user: User, job_id: str, *, only_from:
         if closure.state != only_from:
             adjective = "pending" if only_from == ClosureState.PENDING_APPROVAL else only_from.lower()
             raise ConflictError(f"Closure is {closure.state}; only a {adjective} closure can be {verb}")
+        if to == ClosureState.QUEUED:
+            _refuse_if_cancelled(session, closure.service_job_id)
         move_closure(session, closure, to, now, _actor(user), action,
                      details={"reason": reason} if reason is not None else None)
         if only_from == ClosureState.PENDING_APPROVAL:
@@ -183,16 +199,21 @@ def request_cancellation(deps: Deps, session: Session, user: User, job_id: str, 
         raise ForbiddenError("Only the technician or a supervisor of the store cancels a job")
     now = deps.clock.now()
     with transaction(session):
-        existing = session.get(Cancellation, job.service_job_id)
+        lock_job(session, job.service_job_id)
+        existing = session.get(Cancellation, job.service_job_id, populate_existing=True)
         if existing is not None and existing.state != CancellationState.FAILED:
             if existing.reason_code == reason_code:
                 return existing
             raise ConflictError(f"A cancellation with reason {existing.reason_code} is already {existing.state}")
         if not readiness.closable(job.status):
             raise ConflictError(f"Job is {job.status} and cannot be cancelled")
-        closure = session.get(Closure, job.service_job_id)
-        if closure is not None and closure.state in IN_FLIGHT:
-            raise ConflictError(f"A closure is {closure.state}; reject it before cancelling the job")
+        closure = session.get(Closure, job.service_job_id, populate_existing=True)
+        if closure is not None and closure.state == ClosureState.PENDING_APPROVAL:
+            raise ConflictError("A closure is waiting for approval; reject it before cancelling the job")
+        if closure is not None and closure.state == ClosureState.QUEUED:
+            raise ConflictError("A closure is queued to be sent; the job cannot be cancelled unless sending it fails")
+        if closure is not None and closure.state == ClosureState.COMPLETED:
+            raise ConflictError("The job is already closed")
         allowed = allowed_cancellation_codes(job.marketplace_id or "")
         if reason_code not in allowed:
             raise ValidationError(

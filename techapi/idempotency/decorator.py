@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import current_app, g, make_response, request
@@ -37,7 +38,8 @@ def idempotent(view: F) -> F:
                 session.rollback()  # the service has committed; release the connection
 
         d = deps()
-        return run_idempotent(d.db, request, g.user.id, d.clock.now(), handle)
+        lease = timedelta(seconds=d.settings.request_timeout_seconds)
+        return run_idempotent(d.db, request, g.user.id, d.clock.now(), lease, handle)
 
     wrapper.idempotent = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]

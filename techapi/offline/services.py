@@ -30,7 +30,7 @@ from techapi.evidence.access import job_to_act_on
 from techapi.evidence.models import TimeKind
 from techapi.evidence.times import TimeInput, record_time
 from techapi.idempotency.models import IdempotencyRecord
-from techapi.idempotency.records import RETENTION
+from techapi.idempotency.records import RETENTION, offline_key
 
 SKEW_TOLERANCE = timedelta(seconds=60)
 KIND = {"start": TimeKind.START, "finish": TimeKind.FINISH}
@@ -104,7 +104,7 @@ def _remember(session: Session, user: User, key: str, print_: str, outcome: dict
 def _replay_one(deps: Deps, session: Session, user: User, action: dict[str, Any], skew: Skew,
                 now: datetime) -> dict[str, str]:
     """The outcome of one action: {"status", "reason"?, "firstResult"?}."""
-    key, print_ = "offline:" + action["idempotencyKey"], _fingerprint(action)
+    key, print_ = offline_key(action["idempotencyKey"]), _fingerprint(action)
     with transaction(session):
         earlier = session.get(IdempotencyRecord, (user.id, key))
         if earlier is not None and earlier.expires_at > now:

@@ -1,0 +1,53 @@
+"""argon2 is slow by design: while a login checks its password it holds no lock
+another request could wait for, on SQLite (one writer) or PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import create_engine, text
+
+from techapi.passwords import Passwords
+from tests.conftest import PASSWORD
+
+
+class ProbingPasswords(Passwords):
+    """The real hasher; before each check it tries to take what a login could be holding."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(time_cost=1, memory_kib=1024)
+        self.url = database_url
+        self.free: list[bool] = []
+
+    def verify(self, stored: str | None, password: str) -> bool:
+        self.free.append(self._nothing_held())
+        return super().verify(stored, password)
+
+    def _nothing_held(self) -> bool:
+        if self.url.startswith("sqlite"):
+            conn = sqlite3.connect(self.url.split("///", 1)[1], timeout=0, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")  # fails at once while another writer holds the database
+                conn.execute("ROLLBACK")
+                return True
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                conn.close()
+        engine = create_engine(self.url)
+        try:
+            with engine.begin() as conn:
+                locks = ("techapi.login.user:tech", "techapi.login.client:127.0.0.1")
+                return all(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": k}).scalar()
+                           for k in locks)
+        finally:
+            engine.dispose()
+
+
+def test_no_lock_is_held_while_a_password_is_checked(client, auth, deps):
+    auth.user("tech", "technician", technician_id="T1")
+    deps.passwords = probe = ProbingPasswords(deps.settings.database_url)
+    for password in ("wrong password", PASSWORD):
+        client.post("/v1/auth/token", json={"username": "tech", "password": password},
+                    environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert probe.free == [True, True]
