@@ -50,6 +50,7 @@ class Worker:
         if claimed is None:
             return False
         kind = self.tasks.get(claimed.kind)
+        log.debug("task %s %s: attempt %d", claimed.kind, claimed.ref, claimed.attempts)
         try:
             if kind is None:
                 raise PermanentFailure(f"no handler for task kind {claimed.kind!r}")
