@@ -21,7 +21,8 @@ def test_gunicorn_serves_the_app_with_the_production_config(tmp_path, database_u
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TECHAPI_", "PROMETHEUS_"))},
            "TECHAPI_DATABASE_URL": database_url, "TECHAPI_INSTANCE_PATH": str(tmp_path), **storage_env,
-           "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "2", "TECHAPI_METRICS_TOKEN": "scraper-token-0123456789"}
+           "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "2",
+           "TECHAPI_METRICS_TOKEN": "scraper-token-0123456789"}
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "app:app"], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
