@@ -88,9 +88,10 @@ def status_report(deps: Deps, stuck_minutes: int) -> str:
         for closure in stuck:
             lines.append(f"  {closure.service_job_id}  {closure.state:<7} since {closure.updated_at.isoformat()}"
                          f"  {closure.failure_reason or ''}".rstrip())
-        failed = session.execute(select(Task.kind, Task.ref, Task.last_error).where(
-            Task.state == TaskState.FAILED).order_by(Task.updated_at.desc()).limit(20)).all()
-        lines.append(f"Recently failed tasks ({len(failed)} shown):")
-        for kind, ref, error in failed:
-            lines.append(f"  {kind} {ref}: {(error or '')[:160]}")
+        total = session.scalar(select(func.count()).select_from(Task).where(Task.state == TaskState.FAILED))
+        failed = session.execute(select(Task.kind, Task.ref, Task.attempts, Task.updated_at, Task.last_error).where(
+            Task.state == TaskState.FAILED).order_by(Task.updated_at.desc(), Task.id.desc()).limit(20)).all()
+        lines.append(f"Tasks failed for good: {total} ({len(failed)} most recent shown; each needs a person):")
+        for kind, ref, attempts, at, error in failed:
+            lines.append(f"  {kind} {ref}: {(error or '')[:300]}  [attempts {attempts}, failed {at.isoformat()}]")
     return "\n".join(lines)
