@@ -55,6 +55,7 @@ retry of the same request runs again. Logout is never replayed.
 """
 
 JSON_BODY_LIMIT = 1024 * 1024
+SWAGGER_UI_URL = "/static/swagger-ui/"  # Flask's static folder: techapi/static
 BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, offline_blp, webhooks_blp)
 # What the worker runs, as each domain declares it.
 TASK_KINDS = (*evidence_tasks.KINDS, *closure_tasks.KINDS, *webhook_tasks.KINDS)
@@ -120,7 +121,10 @@ def create_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Swagger UI from the package (techapi/static/swagger-ui, see VENDORED.md), never a
+        # CDN: /docs must work on a LAN without internet. No online validator badge either.
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
     )
     api = Api(app)

@@ -145,6 +145,10 @@ class Settings:
     proxy_fix_hops: int = setting(
         "TECHAPI_PROXY_FIX_HOPS", parse=p.whole(minimum=0), default=0,
         help="proxies in front whose `X-Forwarded-For/Proto/Host` are trusted (ProxyFix)")
+    metrics_token: Secret = setting(
+        "TECHAPI_METRICS_TOKEN", parse=p.min_length(16), default="", secret=True,
+        shown="(none: `/metrics` answers 404)",
+        help="bearer token a scraper sends to the web port's `/metrics` (at least 16 characters)")
     worker_metrics_port: int | None = setting(
         "TECHAPI_WORKER_METRICS_PORT", parse=p.port, default=None,
         help="serve a worker's Prometheus metrics on this port")

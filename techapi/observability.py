@@ -17,6 +17,8 @@ from flask import Flask, Response, g, request
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
+from techapi.logs import user_id_of
+
 log = logging.getLogger("techapi.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 
@@ -66,7 +68,7 @@ def _after(response: Response) -> Response:
         log.info("%s %s %s", request.method, route, response.status_code,
                  extra={"method": request.method, "route": route, "status": response.status_code,
                         "duration_ms": round(elapsed * 1000, 1), "request_id": g.get("request_id"),
-                        "user_id": user.id if user is not None else None, "job_id": g.get("job_id")})
+                        "user_id": user_id_of(user) if user is not None else None, "job_id": g.get("job_id")})
     return response
 
 

@@ -9,6 +9,7 @@ nothing from techapi but the parsers.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
@@ -105,12 +106,23 @@ def _parse(declaration: Setting, var: str, raw: str) -> Any:
         raise ConfigError(f"{var}: {exc}") from None
 
 
+# Query parameters that carry a credential (libpq's password=, redis-py's password=, tokens, keys).
+_SECRET_PARAMETER = re.compile(
+    r"(?i)([?&;](?:[a-z_]*password|passwd|pwd|[a-z_]*secret|[a-z_]*token|sslpassword|sslkey|auth|"
+    r"x-amz-credential|x-amz-signature|x-amz-security-token|signature)=)[^&;#]*")
+
+
 def redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+    """The URL with the password of its user-info and every credential parameter masked."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is not None:
+            userinfo, _, host = parts.netloc.rpartition("@")
+            user = userinfo.split(":", 1)[0]
+            url = parts._replace(netloc=f"{user}:***@{host}").geturl()
+    except ValueError:  # not a URL we can parse: mask anything between "://...:" and "@"
+        url = re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
+    return _SECRET_PARAMETER.sub(lambda m: m.group(1) + "***", url)
 
 
 def public(value: Any) -> Any:

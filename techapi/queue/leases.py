@@ -31,6 +31,10 @@ class Claimed:
     ref: str
     attempts: int
     owner: str
+    # How the attempt before this one ended: its error, and whether it never ended
+    # at all (the task was RUNNING under a lease that expired: its worker died).
+    previous_error: str | None = None
+    lease_expired: bool = False
 
 
 def move_task(task: Task, new: TaskState, now: datetime) -> None:
@@ -40,11 +44,12 @@ def move_task(task: Task, new: TaskState, now: datetime) -> None:
 
 
 def _lease(task: Task, owner: str, now: datetime, lease_seconds: float) -> Claimed:
+    expired = task.state == TaskState.RUNNING
     move_task(task, TaskState.RUNNING, now)
     task.lease_owner = owner
     task.leased_until = now + timedelta(seconds=lease_seconds)
     task.attempts += 1
-    return Claimed(task.id, task.kind, task.ref, task.attempts, owner)
+    return Claimed(task.id, task.kind, task.ref, task.attempts, owner, task.last_error, expired)
 
 
 def _claimable(now: datetime):

@@ -1,18 +1,24 @@
 """What operators see: /metrics (this process's counters plus gauges read from
 the database at scrape time, so any web process gives the same picture) and
-`techapi status` (the queue and the closures that need a person)."""
+`techapi status` (the queue and the closures that need a person).
+
+/metrics is not part of the public API: it answers 404 unless TECHAPI_METRICS_TOKEN
+is set, and then only to a scraper that sends it as a bearer token.
+"""
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from sqlalchemy import func, or_, select
 
 from techapi.closures.models import Closure, ClosureState
 from techapi.context import Deps, deps
 from techapi.db import Database
+from techapi.errors import NotFoundError, UnauthorizedError
 from techapi.evidence.models import Document
 from techapi.observability import process_metrics
 from techapi.queue.models import ACTIVE, Task, TaskState
@@ -42,9 +48,21 @@ def database_gauges(db: Database, now: datetime) -> bytes:
     return generate_latest(registry)
 
 
+def require_metrics_token(expected: str) -> None:
+    """404 when no token is configured (the endpoint does not exist for the public),
+    401 unless the request carries it as `Authorization: Bearer <token>`."""
+    if not expected:
+        raise NotFoundError("The requested URL was not found on the server")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("utf-8", "replace"),
+                                                               expected.encode()):
+        raise UnauthorizedError("/metrics needs the metrics token (TECHAPI_METRICS_TOKEN) as a bearer token")
+
+
 @metrics_blp.get("/metrics")
 def metrics() -> Response:
     d = deps()
+    require_metrics_token(d.settings.metrics_token.reveal())
     return Response(process_metrics() + database_gauges(d.db, d.clock.now()), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -70,9 +88,10 @@ def status_report(deps: Deps, stuck_minutes: int) -> str:
         for closure in stuck:
             lines.append(f"  {closure.service_job_id}  {closure.state:<7} since {closure.updated_at.isoformat()}"
                          f"  {closure.failure_reason or ''}".rstrip())
-        failed = session.execute(select(Task.kind, Task.ref, Task.last_error).where(
-            Task.state == TaskState.FAILED).order_by(Task.updated_at.desc()).limit(20)).all()
-        lines.append(f"Recently failed tasks ({len(failed)} shown):")
-        for kind, ref, error in failed:
-            lines.append(f"  {kind} {ref}: {(error or '')[:160]}")
+        total = session.scalar(select(func.count()).select_from(Task).where(Task.state == TaskState.FAILED))
+        failed = session.execute(select(Task.kind, Task.ref, Task.attempts, Task.updated_at, Task.last_error).where(
+            Task.state == TaskState.FAILED).order_by(Task.updated_at.desc(), Task.id.desc()).limit(20)).all()
+        lines.append(f"Tasks failed for good: {total} ({len(failed)} most recent shown; each needs a person):")
+        for kind, ref, attempts, at, error in failed:
+            lines.append(f"  {kind} {ref}: {(error or '')[:300]}  [attempts {attempts}, failed {at.isoformat()}]")
     return "\n".join(lines)

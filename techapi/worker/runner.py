@@ -50,6 +50,10 @@ class Worker:
         if claimed is None:
             return False
         kind = self.tasks.get(claimed.kind)
+        if self.policy.exhausted(claimed.attempts - 1):
+            self._fail(claimed, kind, self._spent(claimed))
+            return True
+        log.debug("task %s %s: attempt %d", claimed.kind, claimed.ref, claimed.attempts)
         try:
             if kind is None:
                 raise PermanentFailure(f"no handler for task kind {claimed.kind!r}")
@@ -65,6 +69,19 @@ class Worker:
         else:
             leases.complete(self.deps.db, claimed, self.deps.clock.now())
         return True
+
+    @staticmethod
+    def _spent(claimed: leases.Claimed) -> str:
+        """Why a task claimed with no attempt left is failed without running it."""
+        done = claimed.attempts - 1
+        if claimed.lease_expired:
+            # The last attempt never ended: the process running it died (killed, out of
+            # memory) and its lease expired. Running it again may kill this one too.
+            before = f"; before that: {claimed.previous_error}" if claimed.previous_error else ""
+            return (f"gave up after {done} attempts: the last one never finished (the worker running it died "
+                    f"or overran its lease){before}")
+        # Attempts spent elsewhere (a closure uploading the document itself) or a lowered cap.
+        return f"gave up after {done} attempts: {claimed.previous_error or 'no error recorded'}"
 
     def _retry(self, claimed: leases.Claimed, kind: TaskKind | None, reason: str) -> None:
         if self.policy.exhausted(claimed.attempts):

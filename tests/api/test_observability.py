@@ -23,6 +23,22 @@ def tech(auth, world, synced):
     return auth.headers("tech")
 
 
+METRICS_TOKEN = "scraper-token-0123456789"
+
+
+@pytest.fixture
+def scrape(client, deps):
+    """GET /metrics as the configured scraper."""
+    deps.settings = deps.settings.with_overrides(metrics_token=METRICS_TOKEN)
+
+    def get() -> str:
+        response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    return get
+
+
 def metric(text: str, name: str, **labels: str) -> float:
     wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
     for line in text.splitlines():
@@ -75,8 +91,8 @@ def test_secrets_are_masked_in_any_log_line():
     assert "super-secret-value-123" not in text and "abcdef" not in text and "abc.def" not in text
 
 
-def test_metrics_count_requests_spapi_calls_and_read_the_queue(app, client, tech, deps):
-    before = client.get("/metrics").get_data(as_text=True)
+def test_metrics_count_requests_spapi_calls_and_read_the_queue(app, client, tech, deps, scrape):
+    before = scrape()
     calls_before = metric(before, "techapi_spapi_calls_total", operation="getServiceJobs", status="200")
     job_id = client.get("/v1/jobs", headers=tech).get_json()["jobs"][0]["serviceJobId"]
     client.post(f"/v1/jobs/{job_id}/documents", headers=tech, content_type="multipart/form-data",
@@ -84,7 +100,7 @@ def test_metrics_count_requests_spapi_calls_and_read_the_queue(app, client, tech
     from techapi.jobs.sync import sync_day
 
     sync_day(deps, deps.clock.now().date())
-    text = client.get("/metrics").get_data(as_text=True)
+    text = scrape()
     assert metric(text, "techapi_http_request_duration_seconds_count", route="/v1/jobs", method="GET",
                   status="200") >= 1
     assert metric(text, "techapi_spapi_calls_total", operation="getServiceJobs", status="200") > calls_before
@@ -92,17 +108,17 @@ def test_metrics_count_requests_spapi_calls_and_read_the_queue(app, client, tech
     assert metric(text, "techapi_documents", status="RECEIVED") == 1
     assert metric(text, "techapi_queue_oldest_pending_age_seconds") >= 0
     Worker(app).drain(max_seconds=30)
-    text = client.get("/metrics").get_data(as_text=True)
+    text = scrape()
     assert metric(text, "techapi_documents", status="UPLOADED") == 1
     assert metric(text, "techapi_queue_tasks", kind="upload_document", state="DONE") == 1
 
 
-def test_throttles_and_retries_are_counted(app, client, deps, sandbox):
+def test_throttles_and_retries_are_counted(app, client, deps, sandbox, scrape):
     from techapi.retry import RetryPolicy
     from techapi.spapi import plans
     from techapi.spapi.sandbox import Faults
 
-    text = client.get("/metrics").get_data(as_text=True)
+    text = scrape()
     try:
         throttled_before = metric(text, "techapi_spapi_throttled_total", operation=plans.GET_SERVICE_JOB)
     except AssertionError:
@@ -110,7 +126,7 @@ def test_throttles_and_retries_are_counted(app, client, deps, sandbox):
     deps.spapi.retry = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02)
     sandbox.set_faults(Faults(script={plans.GET_SERVICE_JOB: [429, 503]}))
     deps.spapi.get_service_job(next(iter(sandbox.state.jobs)))
-    text = client.get("/metrics").get_data(as_text=True)
+    text = scrape()
     assert metric(text, "techapi_spapi_throttled_total", operation=plans.GET_SERVICE_JOB) == throttled_before + 1
     assert metric(text, "techapi_spapi_retries_total", operation=plans.GET_SERVICE_JOB, reason="503") >= 1
 

@@ -21,7 +21,8 @@ def test_gunicorn_serves_the_app_with_the_production_config(tmp_path, database_u
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TECHAPI_", "PROMETHEUS_"))},
            "TECHAPI_DATABASE_URL": database_url, "TECHAPI_INSTANCE_PATH": str(tmp_path), **storage_env,
-           "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "2"}
+           "PORT": str(port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "2",
+           "TECHAPI_METRICS_TOKEN": "scraper-token-0123456789"}
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "app:app"], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -30,7 +31,9 @@ def test_gunicorn_serves_the_app_with_the_production_config(tmp_path, database_u
         wait_for_http(f"{base}/readyz", 30)
         for _ in range(20):  # spread over both processes
             assert httpx.get(f"{base}/healthz").status_code == 200
-        metrics = httpx.get(f"{base}/metrics").text
+        assert httpx.get(f"{base}/metrics").status_code == 401  # the token is required
+        scraper = {"Authorization": "Bearer scraper-token-0123456789"}
+        metrics = httpx.get(f"{base}/metrics", headers=scraper).text
         count = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
                     if line.startswith("techapi_http_request_duration_seconds_count") and 'route="/healthz"' in line)
         assert count >= 20  # one registry across the processes
