@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 
 from pypdf import PdfWriter
-from pypdf.generic import NameObject, StreamObject, TextStringObject
+from pypdf.generic import DictionaryObject, NameObject, StreamObject, TextStringObject
 
 AUTHOR = "Jane Customer"
+EDITOR_NOTE = "scanned at 12 Main St"
 LATITUDE, LONGITUDE = "47,36.6N", "122,19.98W"  # exif:GPSLatitude / GPSLongitude as XMP writes them
 XMP = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -20,7 +21,8 @@ XMP = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 
 def signed(pages: int = 1, author: str | None = None, xmp: bool = False, text: str = "Signed: J. Customer") -> bytes:
     """A scanned-paper-like PDF: pages with a line of text, optionally with an
-    Author in the document info and GPS in the catalog's XMP metadata stream."""
+    Author in the document info, and GPS in an XMP metadata stream referred to by
+    the catalog and the first page, which also carries /PieceInfo."""
     writer = PdfWriter()
     for number in range(pages):
         page = writer.add_blank_page(612, 792)
@@ -33,8 +35,12 @@ def signed(pages: int = 1, author: str | None = None, xmp: bool = False, text: s
         stream = StreamObject()
         stream.set_data(XMP)
         stream.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
-        writer._root_object[NameObject("/Metadata")] = writer._add_object(stream)
-        writer._root_object[NameObject("/Lang")] = TextStringObject("en")
+        reference = writer._add_object(stream)
+        writer._root_object[NameObject("/Metadata")] = reference
+        first = writer.pages[0]  # a page may carry its own XMP and an editor's private data
+        first[NameObject("/Metadata")] = reference
+        first[NameObject("/PieceInfo")] = DictionaryObject({NameObject("/ScanApp"): DictionaryObject({
+            NameObject("/Private"): TextStringObject(EDITOR_NOTE)})})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
