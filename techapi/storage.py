@@ -7,6 +7,7 @@ escape the store's root.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 from techapi.config import ConfigError
 
+log = logging.getLogger(__name__)
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,300}$")
 
 
@@ -159,15 +161,24 @@ class S3BlobStore:
 
     def remove_partial(self, before: datetime) -> int:
         """Multipart uploads (upload_fileobj of a large file) that a killed process
-        never completed: invisible to listings, but stored and billed until aborted."""
+        never completed: invisible to listings, but stored and billed until aborted.
+        Needs s3:ListBucketMultipartUploads and s3:AbortMultipartUpload; without
+        them, nothing is removed and a warning says so (a lifecycle rule can do it)."""
+        from botocore.exceptions import ClientError
+
         removed = 0
         paginator = self.client.get_paginator("list_multipart_uploads")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
-            for upload in page.get("Uploads", []):
-                if upload["Initiated"].astimezone(UTC) < before:
-                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
-                                                       UploadId=upload["UploadId"])
-                    removed += 1
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"].astimezone(UTC) < before:
+                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                           UploadId=upload["UploadId"])
+                        removed += 1
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "AccessDenied":
+                raise
+            log.warning("no permission to list or abort multipart uploads in %s; left to the bucket", self.bucket)
         return removed
 
     def server_side_encryption(self, key: str) -> str | None:
