@@ -1,4 +1,4 @@
-"""The `techapi` command: serve, worker, sync, db, users, openapi, sandbox."""
+"""The `techapi` command: serve, worker, sync, sweep, db, users, openapi, sandbox."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import threading
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -24,6 +24,7 @@ from techapi.config import ConfigError, load_settings, markdown_table
 from techapi.context import Deps
 from techapi.db import SchemaOutdated
 from techapi.errors import DomainError
+from techapi.evidence.sweep import MIN_AGE, sweep_orphans
 from techapi.jobs.sync import sync_day
 from techapi.openapi import spec_json
 from techapi.reads.ops import status_report
@@ -137,6 +138,18 @@ def sync(day: object) -> None:
     kind = "full" if result.full else "incremental"
     click.echo(f"{target.isoformat()}: {kind} sync, {result.fetched} fetched, "
                f"{result.created} new, {result.updated} updated")
+
+
+@main.command()
+@click.option("--older-than-minutes", default=int(MIN_AGE.total_seconds() // 60), show_default=True,
+              type=click.IntRange(min=1),
+              help="Only blobs at least this old: an upload in flight has blobs but no row yet.")
+def sweep(older_than_minutes: int) -> None:
+    """Remove stored document blobs that have no document row (left by a process that died mid-upload)."""
+    deps = _deps(_app())
+    result = sweep_orphans(deps.db, deps.store, datetime.now(UTC), timedelta(minutes=older_than_minutes))
+    click.echo(f"removed {len(result.removed)} orphan blob(s) and {result.partial} partial upload(s); "
+               f"{result.kept_young} blob(s) younger than {older_than_minutes} min not judged")
 
 
 @main.group()

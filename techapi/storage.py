@@ -6,21 +6,33 @@ escape the store's root.
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 from techapi.config import ConfigError
 
+log = logging.getLogger(__name__)
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{0,300}$")
 
 
 class BlobNotFound(KeyError):
     pass
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    key: str
+    modified: datetime  # UTC, by the store's own clock (file system or S3), not techapi's
 
 
 class BlobStore(Protocol):
@@ -30,6 +42,8 @@ class BlobStore(Protocol):
     def open(self, key: str) -> BinaryIO: ...
     def delete(self, key: str) -> None: ...
     def keys(self) -> list[str]: ...
+    def stored(self) -> Iterator[StoredBlob]: ...
+    def remove_partial(self, before: datetime) -> int: ...
 
 
 def _check(key: str) -> str:
@@ -63,8 +77,6 @@ class LocalBlobStore:
             raise
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        import io
-
         self.put_file(key, io.BytesIO(data))
 
     def get_bytes(self, key: str) -> bytes:
@@ -83,8 +95,23 @@ class LocalBlobStore:
         self._path(key).unlink(missing_ok=True)
 
     def keys(self) -> list[str]:
-        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*")
-                      if p.is_file() and not p.name.startswith(".tmp-"))
+        return sorted(blob.key for blob in self.stored())
+
+    def stored(self) -> Iterator[StoredBlob]:
+        """Every blob with its modification time (half-written temporary files excluded)."""
+        for path in self.root.rglob("*"):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                yield StoredBlob(path.relative_to(self.root).as_posix(),
+                                 datetime.fromtimestamp(path.stat().st_mtime, UTC))
+
+    def remove_partial(self, before: datetime) -> int:
+        """Temporary files left by a process killed while writing, last touched before `before`."""
+        removed = 0
+        for path in self.root.rglob(".tmp-*"):
+            if path.is_file() and datetime.fromtimestamp(path.stat().st_mtime, UTC) < before:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
 
 class S3BlobStore:
@@ -124,11 +151,35 @@ class S3BlobStore:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def keys(self) -> list[str]:
-        out: list[str] = []
+        return sorted(blob.key for blob in self.stored())
+
+    def stored(self) -> Iterator[StoredBlob]:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
-            out += [o["Key"][len(self.prefix):] for o in page.get("Contents", [])]
-        return sorted(out)
+            for o in page.get("Contents", []):
+                yield StoredBlob(o["Key"][len(self.prefix):], o["LastModified"].astimezone(UTC))
+
+    def remove_partial(self, before: datetime) -> int:
+        """Multipart uploads (upload_fileobj of a large file) that a killed process
+        never completed: invisible to listings, but stored and billed until aborted.
+        Needs s3:ListBucketMultipartUploads and s3:AbortMultipartUpload; without
+        them, nothing is removed and a warning says so (a lifecycle rule can do it)."""
+        from botocore.exceptions import ClientError
+
+        removed = 0
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"].astimezone(UTC) < before:
+                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                           UploadId=upload["UploadId"])
+                        removed += 1
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "AccessDenied":
+                raise
+            log.warning("no permission to list or abort multipart uploads in %s; left to the bucket", self.bucket)
+        return removed
 
     def server_side_encryption(self, key: str) -> str | None:
         return self.client.head_object(Bucket=self.bucket, Key=self._key(key)).get("ServerSideEncryption")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta
 
-from tests import media
+from tests import media, pdfs
 
 
 def appointment_start(client, headers, job_id) -> datetime:
@@ -20,7 +20,7 @@ def make_ready(client, headers, job_id, photos: int = 0, poa: bytes | None = Non
         response = client.post(f"/v1/jobs/{job_id}/{action}", json={"at": at.isoformat()}, headers=headers)
         assert response.status_code == 200, response.get_json()
     docs = []
-    uploads = [("POA", poa or media.pdf(), "poa.pdf")]
+    uploads = [("POA", poa or pdfs.signed(), "poa.pdf")]
     uploads += [("PHOTO", media.jpeg(color=(i * 7 % 255, 40, 90)), f"p{i}.jpg") for i in range(photos)]
     for kind, data, name in uploads:
         response = client.post(f"/v1/jobs/{job_id}/documents", headers=headers, content_type="multipart/form-data",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from techapi.audit.trail import WORKER, record
 from techapi.errors import NotFoundError, PayloadTooLarge, UnsupportedMediaType, ValidationError
-from techapi.evidence import filetypes, images
+from techapi.evidence import filetypes, images, pdf
 from techapi.evidence.models import DOCUMENT, Document, DocumentKind, DocumentStatus
 from techapi.spapi.plans import MAX_DOCUMENT_BYTES, POA_TYPES
 from techapi.storage import BlobStore
@@ -96,7 +96,14 @@ def prepare(f: BinaryIO) -> Prepared:
             raise PayloadTooLarge(f"The PDF is {size / 1_048_576:.1f} MiB; Amazon accepts at most 5 MiB. "
                                   "Rescan it at a lower resolution or in black and white")
         f.seek(0)
-        return Prepared(detected, size, sha, f.read(), filetypes.PDF)
+        try:
+            cleaned = pdf.clean(f.read())
+        except pdf.PdfRejected as exc:
+            raise _file_error(str(exc), str(exc)) from None
+        if len(cleaned.data) > MAX_DOCUMENT_BYTES:  # object streams unpacked by the rewrite
+            raise PayloadTooLarge(f"Without its metadata the PDF is {len(cleaned.data) / 1_048_576:.1f} MiB; "
+                                  "Amazon accepts at most 5 MiB. Rescan it at a lower resolution")
+        return Prepared(detected, size, sha, cleaned.data, filetypes.PDF)
     try:
         image = images.normalise(f, detected)
     except images.ContentMismatch as exc:
@@ -138,9 +145,9 @@ def move_document(session: Session, doc: Document, new: DocumentStatus, now: dat
                details={"documentId": doc.id, **({"reason": reason} if reason else {})})
 
 
-def duplicate_of(session: Session, job_id: str, original_sha256: str) -> Document | None:
-    """The job's document with these original bytes, if there is one."""
-    return session.scalar(select(Document).where(Document.service_job_id == job_id,
+def duplicate_of(session: Session, job_id: str, kind: str, original_sha256: str) -> Document | None:
+    """The job's document of this kind with these original bytes, if there is one."""
+    return session.scalar(select(Document).where(Document.service_job_id == job_id, Document.kind == kind,
                                                  Document.original_sha256 == original_sha256))
 
 

@@ -73,8 +73,9 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         Index("ix_documents_job", "service_job_id"),
-        # The same bytes twice on one job are one document.
-        Index("uq_documents_job_original", "service_job_id", "original_sha256", unique=True),
+        # The same bytes twice on one job are one document of each kind: the photo of
+        # the signed paper may also be the POA.
+        Index("uq_documents_job_kind_original", "service_job_id", "kind", "original_sha256", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -12,6 +12,7 @@ from techapi.apidoc import error_answers
 from techapi.auth.guard import current_user, login_required
 from techapi.context import deps
 from techapi.db import get_session
+from techapi.errors import ValidationError
 from techapi.evidence import services
 from techapi.evidence.models import Document, TimeKind
 from techapi.evidence.schemas import (
@@ -32,6 +33,10 @@ answers = error_answers(blp, {
 })
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "TIFF": "image/tiff", "PDF": "application/pdf"}
 NO_DOCUMENT = "No such job or document, or not yours"
+# Shown in the browser: only what Pillow re-encoded into a plain raster image. A
+# PDF can carry scripts and a GIF or TIFF is rarely shown inline anyway: both
+# download. nosniff on all, so a browser never second-guesses the type.
+INLINE = {"JPEG", "PNG"}
 
 
 def _record(kind: TimeKind, body: dict[str, Any], service_job_id: str) -> services.WorkTimes:
@@ -87,10 +92,15 @@ class Documents(MethodView):
     @blp.arguments(DocumentFormSchema, location="form")
     @blp.arguments(DocumentFileSchema, location="files")
     @blp.response(201, DocumentSchema)
-    @blp.alt_response(200, schema=DocumentSchema, description="The same bytes were already uploaded to this job")
+    @blp.alt_response(200, schema=DocumentSchema,
+                      description="The same bytes were already uploaded to this job as this kind")
     @answers(401, 403, 404, 409, 413, 415)
     def post(self, form: dict[str, Any], files: dict[str, Any], serviceJobId: str) -> tuple[Document, int]:
-        """Add a photo or POA document (multipart: file, kind, poaType)"""
+        """Add a photo or POA document (multipart: one file part, kind, poaType)"""
+        if len(request.files.getlist("file")) > 1:
+            # Which one the technician meant is not ours to guess.
+            raise ValidationError("Send one file per upload: the form has more than one file part",
+                                  errors={"files": {"file": ["exactly one file part"]}})
         upload = files["file"]
         doc, created = services.add_document(deps(), get_session(), current_user(), serviceJobId, upload.stream,
                                              upload.filename, form["kind"], form.get("poaType"))
@@ -119,13 +129,18 @@ class DocumentById(MethodView):
 class DocumentContent(MethodView):
     @login_required()
     @blp.response(200, content_type="application/octet-stream",
-                  description="The bytes sent to Amazon (normalised, without GPS)")
+                  description="The bytes sent to Amazon (normalised, without GPS or metadata). "
+                              "JPEG and PNG inline, GIF, TIFF and PDF as an attachment; always nosniff")
     @answers(401, 404, e404=NO_DOCUMENT)
     def get(self, serviceJobId: str, documentId: str) -> Response:
         """Download a document as it is sent to Amazon"""
         doc = services.document_of(get_session(), current_user(), serviceJobId, documentId)
-        return send_file(deps().store.open(doc.normalised_key), mimetype=MIME[doc.content_type],
-                         download_name=f"{doc.id}.{doc.content_type.lower()}")
+        response = send_file(deps().store.open(doc.normalised_key), mimetype=MIME[doc.content_type],
+                             as_attachment=doc.content_type not in INLINE,
+                             download_name=f"{doc.id}.{doc.content_type.lower()}")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
 
 
 def limit_upload_size() -> None:

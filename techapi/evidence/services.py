@@ -53,9 +53,10 @@ def record_work_time(deps: Deps, session: Session, user: User, job_id: str, kind
 
 def add_document(deps: Deps, session: Session, user: User, job_id: str, f: BinaryIO, file_name: str | None,
                  kind: str, poa_type: str | None) -> tuple[Document, bool]:
-    """Store a new document and queue its upload; the same bytes again return the
-    existing document (created=False) and are not sent twice. Everything that can
-    refuse the file runs before anything is written."""
+    """Store a new document and queue its upload; the same bytes again as the same
+    kind return the existing document (created=False) and are not sent twice (as
+    another kind they are a new document: the photo of the signed paper may also be
+    the POA). Everything that can refuse the file runs before anything is written."""
     job = job_to_act_on(session, user, job_id)
     require_open(session, job, deps.evidence_lock)
     documents.check_form(kind, poa_type)
@@ -67,7 +68,7 @@ def add_document(deps: Deps, session: Session, user: User, job_id: str, f: Binar
     try:
         with transaction(session):
             require_open(session, job, deps.evidence_lock)  # again: a closure may have been asked for meanwhile
-            existing = documents.duplicate_of(session, job.service_job_id, prepared.original_sha256)
+            existing = documents.duplicate_of(session, job.service_job_id, kind, prepared.original_sha256)
             if existing is not None:
                 return existing, False
             f.seek(0)
@@ -80,7 +81,7 @@ def add_document(deps: Deps, session: Session, user: User, job_id: str, f: Binar
     except IntegrityError:
         # The same bytes arrived twice at once: the other request won.
         documents.delete_blobs(deps.store, doc)
-        existing = documents.duplicate_of(session, job.service_job_id, prepared.original_sha256)
+        existing = documents.duplicate_of(session, job.service_job_id, kind, prepared.original_sha256)
         if existing is None:
             raise
         return existing, False

@@ -10,10 +10,12 @@ import logging
 import random
 import threading
 import time
+from datetime import UTC, datetime
 
 from flask import Flask
 
 from techapi.context import Deps
+from techapi.evidence.sweep import sweep_orphans
 from techapi.idempotency.records import purge_expired
 from techapi.jobs.sync import sync_day
 from techapi.queue import leases
@@ -23,6 +25,7 @@ from techapi.spapi.errors import SpApiError
 
 log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 1.0
+SWEEP_INTERVAL_SECONDS = 3600.0  # orphan blobs are rare (a process killed mid-upload) and harmless for an hour
 
 
 def retry_policy(deps: Deps) -> RetryPolicy:
@@ -41,6 +44,7 @@ class Worker:
         self.failed = 0  # tasks that failed for good in this run
         self._rng = rng or random.Random()
         self._next_sync = 0.0
+        self._next_sweep = 0.0
 
     # One task ------------------------------------------------------------------
 
@@ -117,11 +121,21 @@ class Worker:
             log.error("scheduled sync failed: %s", exc)
             return False
 
+    def sweep_if_due(self) -> None:
+        if time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
+        try:
+            sweep_orphans(self.deps.db, self.deps.store, datetime.now(UTC))
+        except Exception:  # noqa: BLE001 - storage or database away: the next round tries again
+            log.exception("orphan blob sweep failed")
+
     # Loops -----------------------------------------------------------------------
 
     def tick(self) -> bool:
         """One round: sync if due, then every task that is due now."""
         ok = self.sync_if_due()
+        self.sweep_if_due()
         while not self.stop.is_set() and self.run_one():
             pass
         return ok

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from techapi.audit.models import AuditEvent
 from techapi.evidence.models import Document
 from techapi.queue.models import Task
-from tests import media
+from tests import media, pdfs
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_the_same_bytes_twice_are_one_document(client, tech, job_id, deps):
 
 
 def test_a_poa_satisfies_readiness(client, tech, job_id):
-    response = send(client, tech, job_id, media.pdf(), kind="POA", name="signed.pdf", poaType="CUSTOMER_SIGNATURE")
+    response = send(client, tech, job_id, pdfs.signed(), kind="POA", name="signed.pdf", poaType="CUSTOMER_SIGNATURE")
     assert response.status_code == 201
     assert response.get_json()["contentType"] == "PDF"
     detail = client.get(f"/v1/jobs/{job_id}", headers=tech).get_json()
