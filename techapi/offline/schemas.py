@@ -4,16 +4,18 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_dump, validate
 
+from techapi.edge.times import Moment
+
 
 class ActionSchema(Schema):
     idempotencyKey = fields.String(required=True, validate=validate.Length(1, 200))
     type = fields.String(required=True, validate=validate.OneOf(["start", "finish", "closure"]))
     serviceJobId = fields.String(required=True, validate=validate.Length(1, 100))
-    at = fields.AwareDateTime(metadata={"description": "Device time of the action (start, finish)"})
+    at = Moment(metadata={"description": "Device time of the action (start, finish)"})
 
 
 class BatchSchema(Schema):
-    sentAt = fields.AwareDateTime(required=True, metadata={"description": "The device's clock when it sent this"})
+    sentAt = Moment(required=True, metadata={"description": "The device's clock when it sent this"})
     actions = fields.List(fields.Nested(ActionSchema), required=True, validate=validate.Length(1, 100))
 
 
