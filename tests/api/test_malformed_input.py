@@ -215,7 +215,48 @@ def test_a_start_without_any_body_still_means_now(client, tech, job_id):
     assert response.get_json()["start"]["at"] == NOW.isoformat()
 
 
+# An offline batch answers per action ---------------------------------------------------------------
+
+
+def replay(client, headers, actions, sent_at="2026-06-15T15:00:00Z"):
+    return client.post("/v1/sync/actions", headers=headers, json={"sentAt": sent_at, "actions": actions})
+
+
 def test_a_lone_surrogate_in_an_offline_key_is_a_400(client, tech, job_id):
     text = ('{"sentAt": "2026-06-15T15:00:00Z", "actions": [{"idempotencyKey": "\\ud800", "type": "start", '
             f'"serviceJobId": "{job_id}", "at": "2026-06-15T12:35:00Z"}}]}}')
     assert_error(raw_json(client, "/v1/sync/actions", text, tech), 400, "surrogate")
+
+
+BAD_ACTIONS = [
+    {"idempotencyKey": "bad-type", "type": "teleport", "serviceJobId": "J"},
+    {"idempotencyKey": "bad-at", "type": "start", "serviceJobId": "J", "at": "9999-12-31T23:00:00-05:00"},
+    {"idempotencyKey": "no-job", "type": "start", "at": "2026-06-15T12:35:00Z"},
+    {"idempotencyKey": 17, "type": "start", "serviceJobId": "J", "at": "2026-06-15T12:35:00Z"},
+    "not an object",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_ACTIONS, ids=lambda b: str(b.get("idempotencyKey") if isinstance(b, dict) else b))
+def test_one_bad_action_is_rejected_alone_and_the_rest_of_the_batch_applies(client, tech, job_id, deps, bad):
+    actions = [{"idempotencyKey": "s", "type": "start", "serviceJobId": job_id, "at": "2026-06-15T12:35:00Z"},
+               bad,
+               {"idempotencyKey": "f", "type": "finish", "serviceJobId": job_id, "at": "2026-06-15T13:35:00Z"}]
+    response = replay(client, tech, actions)
+    assert response.status_code == 200, response.get_json()
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+    assert [r["index"] for r in results] == [0, 1, 2]
+    assert results[1]["reason"] and results[1]["errors"]
+    with deps.db.session() as session:
+        assert session.get(TimeRecord, (job_id, "finish")) is not None
+    again = replay(client, tech, actions).get_json()["results"]  # the phone's retry: no 5xx, nothing twice
+    assert [r["status"] for r in again] == ["duplicate", "rejected", "duplicate"]
+
+
+def test_a_rejected_action_echoes_what_identifies_it(client, tech, job_id):
+    results = replay(client, tech, [{"idempotencyKey": "t", "type": "teleport", "serviceJobId": job_id}]
+                     ).get_json()["results"]
+    assert results == [{"index": 0, "idempotencyKey": "t", "type": "teleport", "serviceJobId": job_id,
+                        "status": "rejected", "reason": "The action did not validate; see errors",
+                        "errors": {"type": ["Must be one of: start, finish, closure."]}}]
