@@ -260,3 +260,25 @@ def test_a_rejected_action_echoes_what_identifies_it(client, tech, job_id):
     assert results == [{"index": 0, "idempotencyKey": "t", "type": "teleport", "serviceJobId": job_id,
                         "status": "rejected", "reason": "The action did not validate; see errors",
                         "errors": {"type": ["Must be one of: start, finish, closure."]}}]
+
+
+def test_an_action_that_meets_a_server_bug_is_answered_failed_and_applies_on_the_retry(client, tech, job_id, deps):
+    other = next(j["serviceJobId"] for j in client.get("/v1/jobs", headers=tech).get_json()["jobs"]
+                 if j["serviceJobId"] != job_id)
+    working = deps.evidence_lock
+
+    def broken_for_other(session, service_job_id):  # a fake of the port: a bug that only one job meets
+        if service_job_id == other:
+            raise RuntimeError("a bug")
+        return working(session, service_job_id)
+
+    deps.evidence_lock = broken_for_other
+    actions = [{"idempotencyKey": "a", "type": "start", "serviceJobId": job_id, "at": "2026-06-15T12:35:00Z"},
+               {"idempotencyKey": "b", "type": "start", "serviceJobId": other, "at": "2026-06-15T14:35:00Z"},
+               {"idempotencyKey": "c", "type": "finish", "serviceJobId": job_id, "at": "2026-06-15T13:35:00Z"}]
+    first = replay(client, tech, actions)
+    assert first.status_code == 200
+    assert [r["status"] for r in first.get_json()["results"]] == ["applied", "failed", "applied"]
+    deps.evidence_lock = working  # the bug fixed: the phone's retry applies what failed, and only that
+    again = replay(client, tech, actions).get_json()["results"]
+    assert [r["status"] for r in again] == ["duplicate", "applied", "duplicate"]
