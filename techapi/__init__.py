@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from techapi import edge
 from techapi.apidoc import Api
 from techapi.auth.routes import blp as auth_blp
 from techapi.clock import Clock, SystemClock, local_today
@@ -17,7 +18,7 @@ from techapi.closures.routes import blp as closures_blp
 from techapi.config import Settings, load_settings
 from techapi.context import Deps
 from techapi.db import Database, SchemaOutdated
-from techapi.errors import refuse_nul_characters, register_error_handlers
+from techapi.errors import register_error_handlers
 from techapi.evidence import tasks as evidence_tasks
 from techapi.evidence.routes import blp as evidence_blp
 from techapi.evidence.routes import limit_upload_size
@@ -43,8 +44,10 @@ for Services. Log in with `POST /v1/auth/token`, then send
 `Authorization: Bearer <access_token>`.
 
 Every error is JSON: `{"code": <HTTP status>, "status": <reason>, "message": <text>,
-"errors": <field errors, when there are any>}`. Malformed JSON is 400, a missing or
-invalid token 401, a schema violation 422.
+"errors": <field errors, when there are any>}`. Malformed JSON is 400 (so is JSON
+nested over 32 levels, a number over 40 characters, and NUL or a lone surrogate
+anywhere in a request), a body that is not JSON where JSON is expected 415, a
+missing or invalid token 401, a schema violation 422 (dates outside 2000-2099 too).
 
 Every POST, PUT, PATCH and DELETE of a logged-in user accepts an `Idempotency-Key`
 header (IETF httpapi draft): the first response to a key is stored per user for
@@ -136,7 +139,7 @@ def create_app(
     app.register_blueprint(metrics_blp)
     init_observability(app)  # first, so every response (refusals too) carries its request ID
     app.before_request(limit_upload_size)
-    app.before_request(refuse_nul_characters)
+    edge.init_app(app)  # NUL, lone surrogates, bounded JSON, 415: before any view
     if settings.proxy_fix_hops:
         hops = settings.proxy_fix_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -137,15 +137,6 @@ def _unexpected(exc: Exception) -> Response:
     # The traceback goes to the log, never to the client.
     log.exception("unhandled error")
     return error_response(500, "Internal server error; it has been logged")
-
-
-def refuse_nul_characters() -> None:
-    """NUL is never meaningful in our inputs, and PostgreSQL text cannot hold it:
-    refuse it at the edge (path, query, JSON body) instead of failing deep down."""
-    data = request.get_data(cache=True) if request.is_json else b""
-    if ("\x00" in request.path or b"\x00" in request.query_string or b"%00" in request.query_string
-            or b"\\u0000" in data or b"\x00" in data):
-        raise BadRequestError("NUL characters are not allowed in requests")
 
 
 def register_error_handlers(app: Flask) -> None:

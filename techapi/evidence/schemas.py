@@ -3,12 +3,13 @@
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from techapi.edge.times import Moment
 from techapi.evidence.models import DocumentKind, DocumentStatus
 from techapi.spapi.plans import POA_TYPES
 
 
 class TimeInputSchema(Schema):
-    at = fields.AwareDateTime(
+    at = Moment(
         metadata={"description": "When it happened, ISO 8601 with a UTC offset; absent = now (server time). "
                                  "Send it on every retry so a retry is idempotent."})
     version = fields.Integer(

@@ -3,20 +3,23 @@
 The device's clock may be wrong. Its skew is estimated from `sentAt` (the
 device's clock when it sent the batch) against the server's receive time; past a
 tolerance, every action's time is corrected by the skew. Both values are kept
-and the correction is on the audit trail. Every action answers: applied,
-duplicate (its idempotency key was seen) or rejected with the reason. Each action
-and its key are one transaction, through the same steps as the online calls.
+and the correction is on the audit trail. Every action answers on its own:
+applied, duplicate (its idempotency key was seen), rejected with the reason (and
+its field errors when it did not validate), or failed (a server error; nothing
+applied, the key not kept). Each action and its key are one transaction, through
+the same steps as the online calls; no action can fail the batch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from techapi.audit.trail import Actor
@@ -32,6 +35,7 @@ from techapi.evidence.times import TimeInput, record_time
 from techapi.idempotency.models import IdempotencyRecord
 from techapi.idempotency.records import RETENTION, offline_key
 
+log = logging.getLogger(__name__)
 SKEW_TOLERANCE = timedelta(seconds=60)
 KIND = {"start": TimeKind.START, "finish": TimeKind.FINISH}
 SOURCE = "offline"
@@ -44,12 +48,26 @@ class Skew:
 
 
 @dataclass(frozen=True)
+class InvalidAction:
+    """An action of the batch that did not validate: what was sent, and why not."""
+
+    sent: Any
+    errors: dict[str, Any]
+
+    def given(self, name: str) -> str | None:
+        value = self.sent.get(name) if isinstance(self.sent, dict) else None
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
 class ActionResult:
-    idempotency_key: str
-    type: str
-    service_job_id: str
-    status: str  # applied, duplicate, rejected
+    index: int
+    idempotency_key: str | None
+    type: str | None
+    service_job_id: str | None
+    status: str  # applied, duplicate, rejected, failed
     reason: str | None = None
+    errors: dict[str, Any] | None = None
     first_result: str | None = None
 
 
@@ -133,10 +151,26 @@ def _replay_one(deps: Deps, session: Session, user: User, action: dict[str, Any]
     return outcome
 
 
-def replay(deps: Deps, session: Session, user: User, sent_at: datetime, actions: list[dict[str, Any]]
-           ) -> Replay:
+def _answer(deps: Deps, session: Session, user: User, index: int, action: dict[str, Any] | InvalidAction,
+            skew: Skew, now: datetime) -> ActionResult:
+    if isinstance(action, InvalidAction):  # nothing to remember: its key may be the very thing wrong
+        return ActionResult(index, action.given("idempotencyKey"), action.given("type"),
+                            action.given("serviceJobId"), "rejected", "The action did not validate; see errors",
+                            errors=action.errors)
+    identity = (index, action["idempotencyKey"], action["type"], action["serviceJobId"])
+    try:
+        return ActionResult(*identity, **_replay_one(deps, session, user, action, skew, now))
+    except OperationalError:
+        raise  # the database is unreachable or locked: the whole batch is for a retry, not one action
+    except Exception:  # one action's bug must not fail the others, nor every retry of the batch
+        log.exception("offline action %s could not be applied", index)
+        return ActionResult(*identity, "failed", "A server error kept this action from being applied; "
+                                                 "send it again")
+
+
+def replay(deps: Deps, session: Session, user: User, sent_at: datetime,
+           actions: list[dict[str, Any] | InvalidAction]) -> Replay:
     now = deps.clock.now()
     skew = estimate_skew(sent_at, now)
-    results = [ActionResult(a["idempotencyKey"], a["type"], a["serviceJobId"],
-                            **_replay_one(deps, session, user, a, skew, now)) for a in actions]
+    results = [_answer(deps, session, user, i, a, skew, now) for i, a in enumerate(actions)]
     return Replay(now, round(skew.seconds, 1), skew.corrected, results)

@@ -2,12 +2,13 @@
 
 from marshmallow import Schema, fields
 
+from techapi.edge.times import Day
 from techapi.jobs.readiness import Needed
 from techapi.spapi.types import AppointmentStatus
 
 
 class JobsQuerySchema(Schema):
-    date = fields.Date(
+    date = Day(
         metadata={"description": "Local calendar day (YYYY-MM-DD) in your time zone; default today"}
     )
 

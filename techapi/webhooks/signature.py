@@ -33,7 +33,8 @@ def verify(headers: Mapping[str, str], body: bytes, keys: Sequence[bytes], now: 
         raise MalformedHeaders("webhook-id, webhook-timestamp and webhook-signature headers are required")
     if len(webhook_id) > 255 or not webhook_id.isascii() or not webhook_id.isprintable() or "." in webhook_id:
         raise MalformedHeaders("webhook-id is malformed")
-    if not raw_ts.isdigit() or len(raw_ts) > 12:
+    # ASCII digits only: str.isdigit() and int() also take "²" and "١٢٣".
+    if not (raw_ts.isascii() and raw_ts.isdigit()) or len(raw_ts) > 12:
         raise MalformedHeaders("webhook-timestamp must be Unix seconds")
     timestamp = int(raw_ts)
     if abs(now - timestamp) > tolerance:

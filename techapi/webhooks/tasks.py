@@ -14,6 +14,7 @@ from techapi.audit.trail import Actor, record
 from techapi.auth.models import Role, User
 from techapi.closures.services import request_closure
 from techapi.context import Deps
+from techapi.edge.times import OUT_OF_RANGE, in_range
 from techapi.errors import DomainError, StartNotRecorded
 from techapi.evidence.models import TimeKind
 from techapi.evidence.times import TimeInput, record_time
@@ -58,6 +59,8 @@ def _device_time(data: dict[str, Any]) -> datetime:
         raise Refused(f"data.at {raw!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
         raise Refused("data.at needs a UTC offset")
+    if not in_range(parsed):
+        raise Refused(f"data.at {raw!r} is out of range: {OUT_OF_RANGE}")
     return parsed
 
 

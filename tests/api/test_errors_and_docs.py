@@ -40,10 +40,10 @@ def test_wrong_types_are_422_not_500(client):
     assert_error_shape(response, 422)
 
 
-def test_a_non_json_body_is_a_422(client):
+def test_a_non_json_body_is_a_415(client):
     response = client.post("/v1/auth/token", data="username=a&password=b",
                            content_type="application/x-www-form-urlencoded")
-    assert_error_shape(response, 422)
+    assert_error_shape(response, 415)
 
 
 def test_missing_token_is_a_401_with_a_bearer_challenge(client):

@@ -245,15 +245,14 @@ def test_actions_on_someone_elses_job_are_rejected_not_dropped(client, tech, san
     other = next(j.job_id for j in sandbox.state.jobs.values() if j.payload.get("storeId") == world.store_ids[1])
     result = client.post("/v1/sync/actions", headers=tech, json={"sentAt": "2026-06-15T15:00:00Z", "actions": [
         {"idempotencyKey": "x1", "type": "start", "serviceJobId": other, "at": "2026-06-15T12:35:00Z"}]})
-    assert result.get_json()["results"][0] == {"idempotencyKey": "x1", "type": "start", "serviceJobId": other,
-                                               "status": "rejected", "reason": "Job not found"}
+    assert result.get_json()["results"][0] == {"index": 0, "idempotencyKey": "x1", "type": "start",
+                                               "serviceJobId": other, "status": "rejected", "reason": "Job not found"}
 
 
 def test_a_malformed_batch_is_a_422(client, tech):
     assert client.post("/v1/sync/actions", headers=tech, json={"actions": []}).status_code == 422
     assert client.post("/v1/sync/actions", headers=tech, json={
-        "sentAt": "2026-06-15T15:00:00Z",
-        "actions": [{"idempotencyKey": "a", "type": "teleport", "serviceJobId": "j"}]}).status_code == 422
+        "sentAt": "2026-06-15T15:00:00Z", "actions": {"not": "a list"}}).status_code == 422
 
 
 # Concurrent writers ------------------------------------------------------------------------------
