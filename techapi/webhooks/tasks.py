@@ -96,7 +96,7 @@ def _reject(deps: Deps, webhook_id: str, reason: str, audit_as: str | None = Non
         if event is None or event.status != EventStatus.RECEIVED:
             return
         data = event.payload.get("data") or {}
-        if audit_as is not None:
+        if audit_as is not None and isinstance(data.get("serviceJobId"), str):
             actor = Actor(f"field-app:{data.get('technicianId')}", SOURCE)
             record(session, data["serviceJobId"], audit_as, now, actor,
                    details={"webhookId": webhook_id, "type": event.type, **(audit_details or {"reason": reason})})
@@ -124,7 +124,8 @@ def process_event(deps: Deps, webhook_id: str, attempt: int) -> None:
 
 
 def event_failed(deps: Deps, webhook_id: str, reason: str) -> None:
-    _reject(deps, webhook_id, reason)
+    """The task gave up (its handler kept crashing): the event is REJECTED and on the job's trail."""
+    _reject(deps, webhook_id, reason, "webhook.failed", {"reason": reason[:500]})
 
 
 WEBHOOK_EVENT = TaskKind("webhook_event", priority=1, run=process_event, give_up=event_failed)

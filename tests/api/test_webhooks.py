@@ -220,3 +220,18 @@ def test_without_a_configured_secret_every_delivery_is_refused(client, app, deps
     deps.settings = deps.settings.with_overrides(webhook_secrets=())
     response = deliver(client, {"type": "job.started"})
     assert response.status_code == 401 and "no webhook secret" in response.get_json()["message"]
+
+
+def test_an_event_whose_worker_dies_on_every_attempt_ends_rejected_and_on_the_jobs_trail(
+        client, hooked, job, world, deps, clock):
+    deps.settings = deps.settings.with_overrides(task_max_attempts=2)
+    assert deliver(client, started(job, world.technician_ids[0]), webhook_id="doomed").status_code == 202
+    lease = deps.settings.task_lease_seconds
+    for attempt in (1, 2):  # a worker claims it and is killed before it ends: the lease runs out
+        claimed = leases.claim(deps.db, leases.owner_name(f"doomed-{attempt}"), clock.now(), lease)
+        assert claimed is not None and claimed.attempts == attempt
+        clock.advance(seconds=lease + 1)
+    assert Worker(hooked).drain(max_seconds=10) == 1
+    status, result = status_of(deps, "doomed")
+    assert status == "REJECTED" and "never finished" in result
+    assert events_of(deps, job["serviceJobId"]) == [("webhook.failed", "field_app")]
