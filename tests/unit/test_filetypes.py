@@ -168,7 +168,8 @@ def test_a_tiff_ends_where_its_last_strip_or_directory_ends(compression):
     out = io.BytesIO()
     exif = Image.Exif()
     exif[0x0112], exif[0x013B] = 6, "A. Technician"
-    media.quadrants((300, 200)).save(out, "TIFF", exif=exif.tobytes(), **({"compression": compression} if compression else {}))
+    options = {"compression": compression} if compression else {}
+    media.quadrants((300, 200)).save(out, "TIFF", exif=exif.tobytes(), **options)
     assert ends(out.getvalue(), TIFF)
     assert not ends(out.getvalue() + b"PK\x03\x04payload", TIFF)
 
