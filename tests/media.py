@@ -229,3 +229,40 @@ def mpf_jpeg() -> bytes:
 def jpeg_hiding_payload_before_final_eoi() -> bytes:
     """A JPEG, a payload, and an FFD9 at the very end so that the file 'ends' like a JPEG."""
     return jpeg() + b"PK\x03\x04" + b"\x00" * 26 + b"payload.sh#!/bin/sh\nrm -rf /\n" + b"\xff\xd9"
+
+
+def write_big_png(path, width: int, height: int, *, noise_rows: int = 0, orientation: int | None = None) -> int:
+    """Write a large RGB PNG without ever holding its bitmap, in about a second: random rows
+    first (they set the file's size), then flat ones. The flat rows are deflated once per
+    block after a full flush (which resets the compressor), so every block's bytes are the
+    same and are written again rather than computed again. Returns the file's size."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer, checksum = zlib.compressobj(9, zlib.DEFLATED, -15), 1
+    flat_block = (b"\x00" + bytes((90, 120, 200)) * width) * 64
+
+    def deflate(raw: bytes, mode: int = zlib.Z_FULL_FLUSH) -> bytes:
+        nonlocal checksum
+        checksum = zlib.adler32(raw, checksum)
+        return packer.compress(raw) + packer.flush(mode)
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
+        if orientation:
+            exif = Image.Exif()
+            exif[0x0112] = orientation
+            f.write(chunk(b"eXIf", exif.tobytes()[6:]))  # without its "Exif\0\0" prefix
+        f.write(chunk(b"IDAT", b"\x78\xda"))
+        for _ in range(noise_rows):
+            f.write(chunk(b"IDAT", deflate(b"\x00" + os.urandom(width * 3), zlib.Z_NO_FLUSH)))
+        f.write(chunk(b"IDAT", packer.flush(zlib.Z_FULL_FLUSH)))  # from here on, each block alike
+        flat_rows = height - noise_rows
+        block = deflate(flat_block) if flat_rows >= 64 else b""
+        for _ in range(flat_rows // 64):
+            f.write(chunk(b"IDAT", block))
+        for _ in range(flat_rows // 64 - 1):
+            checksum = zlib.adler32(flat_block, checksum)  # the blocks written again
+        rest = deflate(flat_block[: len(flat_block) // 64 * (flat_rows % 64)], zlib.Z_FINISH)
+        f.write(chunk(b"IDAT", rest + struct.pack(">I", checksum)) + chunk(b"IEND", b""))
+        return f.tell()
