@@ -2,7 +2,7 @@
 where its format says it ends. Pure functions: no I/O beyond the file object.
 
 "Where it ends" is found by walking the format's structure (JPEG segments and
-entropy-coded data, PNG chunks, TIFF directories, ISO-BMFF boxes), never by
+entropy-coded data, PNG chunks, GIF blocks, TIFF directories, ISO-BMFF boxes), never by
 looking for an end marker near the last bytes, which a payload can carry too.
 Behind a JPEG, only what phones write is accepted: the further pictures of a
 multi-picture file (MPF), a Motion Photo's MP4 and Samsung's SEF trailer. The
@@ -209,6 +209,47 @@ def _png_ends_cleanly(f: BinaryIO, size: int) -> bool:
     return False
 
 
+def _gif_sub_blocks_end(f: BinaryIO, pos: int, size: int) -> int | None:
+    """Offset just past the zero-length block that ends a run of GIF data sub-blocks."""
+    while pos < size:
+        chunk = _read(f, pos, CHUNK)
+        i = 0
+        while i < len(chunk):
+            if chunk[i] == 0:
+                return pos + i + 1
+            i += 1 + chunk[i]
+        if not chunk:
+            return None
+        pos += i
+    return None
+
+
+def _gif_ends_cleanly(f: BinaryIO, size: int) -> bool:
+    """Blocks from the screen descriptor to the first trailer (0x3B), which must be the last byte."""
+    screen = _read(f, 6, 7)
+    if len(screen) < 7:
+        return False
+    pos = 13 + (3 << ((screen[4] & 7) + 1) if screen[4] & 0x80 else 0)
+    for _ in range(MAX_PARTS):
+        introducer = _read(f, pos, 1)
+        if introducer == b";":
+            return pos + 1 == size
+        if introducer == b"!":  # extension: label, then sub-blocks
+            found = _gif_sub_blocks_end(f, pos + 2, size)
+        elif introducer == b",":  # image: descriptor, colour table, LZW code size, sub-blocks
+            descriptor = _read(f, pos, 10)
+            if len(descriptor) < 10:
+                return False
+            table = 3 << ((descriptor[9] & 7) + 1) if descriptor[9] & 0x80 else 0
+            found = _gif_sub_blocks_end(f, pos + 10 + table + 1, size)
+        else:
+            return False
+        if found is None:
+            return False
+        pos = found
+    return False
+
+
 def _tiff_end(f: BinaryIO, size: int) -> int | None:
     """The furthest byte any directory, value, strip, tile or thumbnail of a TIFF reaches."""
     order = "<" if _read(f, 0, 2) == b"II" else ">"
@@ -261,7 +302,7 @@ def ends_cleanly(f: BinaryIO, kind: str, size: int) -> bool:
     if kind == PNG:
         return _png_ends_cleanly(f, size)
     if kind == GIF:
-        return _read(f, size - 1, 1) == b";"
+        return _gif_ends_cleanly(f, size)
     if kind == PDF:
         tail = _read(f, max(0, size - 1024), 1024)
         end = tail.rfind(b"%%EOF")

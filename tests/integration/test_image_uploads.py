@@ -56,8 +56,9 @@ def test_what_phones_append_to_a_photo_is_accepted_and_dropped(client, tech, job
     media.motion_photo() + b"PK\x03\x04payload",
     media.jpeg() + media.jpeg(),
     media.tiff() + b"<script>alert(1)</script>",
+    media.gif()[:-1] + b"<script>alert(1)</script>;",
 ], ids=["payload before a final FFD9", "payload after a motion photo's video", "a second JPEG without MPF",
-        "tiff trailer"])
+        "tiff trailer", "payload before a gif's final semicolon"])
 def test_unknown_trailing_data_is_refused(client, tech, job_id, data):
     response = send(client, tech, job_id, data, "photo.jpg")
     assert response.status_code == 422

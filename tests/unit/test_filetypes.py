@@ -117,6 +117,20 @@ def test_a_gif_without_its_trailer_does_not_end_cleanly():
     assert not ends(whole[:-1], GIF)
 
 
+def test_a_gif_hiding_a_payload_before_a_final_semicolon_does_not_end_cleanly():
+    whole = media.gif(comment=b"a comment")
+    assert not ends(whole[:-1] + b"PK\x03\x04payload;", GIF)
+    assert not ends(whole[:-2] + b";", GIF)  # cut inside its last block
+
+
+def test_an_animated_gif_ends_after_its_last_frame():
+    frames = [Image.new("P", (40, 30), i) for i in range(4)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], loop=0, duration=100)
+    assert ends(out.getvalue(), GIF)
+    assert not ends(out.getvalue() + b"x", GIF)
+
+
 def test_a_pdf_with_bytes_after_its_last_eof_does_not_end_cleanly():
     assert not ends(media.pdf() + b"<script>alert(1)</script>", PDF)
     assert not ends(media.pdf()[:-8], PDF)  # cut before %%EOF
