@@ -104,3 +104,14 @@ def test_a_48_mp_phone_photo_turned_by_its_exif_stays_under_the_bound(tmp_path):
     result = measure(path)
     assert result["outcome"].startswith("accepted: JPEG")
     assert result["growth"] < bound(size), f"{result['growth'] / MIB:.0f} MiB for a {size / 1e6:.1f} MB upload"
+
+
+@pytest.mark.slow
+def test_a_12_mp_heic_stays_under_the_bound(tmp_path):
+    # libheif decodes through buffers of its own, beside the bitmap Pillow holds.
+    path = tmp_path / "phone.heic"
+    path.write_bytes(media.heic(4032, 3024))
+    size = path.stat().st_size
+    result = measure(path)
+    assert result["outcome"].startswith("accepted: JPEG 4032x3024")
+    assert result["growth"] < bound(size), f"{result['growth'] / MIB:.0f} MiB for a {size / 1e6:.1f} MB upload"
