@@ -7,13 +7,14 @@ Images too big for SP-API's 5,242,880-byte limit are re-encoded at lower quality
 first and downscaled only when that is not enough.
 
 Memory is bounded by a decode budget decided from the header, before any pixel
-is decoded: the bitmap Pillow will hold (pixels x bytes per pixel of its mode)
-may be at most `max_megapixels` of 24-bit colour, B bytes. A JPEG over it is
-decoded at 1/2, 1/4 or 1/8 scale (libjpeg's draft mode) when that fits; anything
-else over it is refused. Every later step (turn, flatten, convert, downscale)
-keeps at most two bitmaps alive, the old one released before the next is made,
-and encodes into a sink that stops keeping bytes past Amazon's limit, so the
-peak is about 2B plus a fixed overhead: see budget_bytes and the README.
+is decoded: at most `max_megapixels` pixels, and the bytes they cost in their mode
+while normalised (PEAK_BYTES_PER_PIXEL, with a progressive JPEG's coefficients)
+at most 2B, B being that many pixels of RGB as Pillow holds them (budget_bytes).
+A JPEG over it is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's draft mode) when
+that fits; anything else over it is refused. Every later step (turn, flatten,
+convert, downscale) replaces the one bitmap and frees the old, never keeping more
+than two alive, and encodes into a sink that keeps no byte past Amazon's limit,
+so the peak is about 2B plus a fixed overhead (the bound is in the README).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ KEPT_INFO = ("icc_profile", "transparency", "background")
 # Most bytes a pixel costs while it is normalised (the decoded bitmap and what is made
 # from it, alive at once): grey stays grey, a palette becomes RGB, 16-bit grey passes
 # through 32-bit; everything else is two four-byte bitmaps (decoded and turned or converted).
-PEAK_BYTES_PER_PIXEL = {"1": 2, "L": 2, "P": 5, "I;16": 10, "I;16B": 10, "I;16L": 10, "I;16N": 10}
+PEAK_BYTES_PER_PIXEL = {"1": 2, "L": 2, "P": 5, "PA": 12, "I;16": 10, "I;16B": 10, "I;16L": 10, "I;16N": 10}
 ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
@@ -227,6 +228,8 @@ def _for_jpeg(img: Image.Image) -> Image.Image:
     through the palette or a paste, never through a second full-size RGBA copy."""
     if img.mode in ("RGB", "L"):
         return img
+    if img.mode == "1":
+        return img.convert("L")
     if img.mode == "P":
         transparency = img.info.get("transparency")
         if transparency is not None:
