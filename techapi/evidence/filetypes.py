@@ -252,6 +252,8 @@ def _gif_ends_cleanly(f: BinaryIO, size: int) -> bool:
 
 def _tiff_end(f: BinaryIO, size: int) -> int | None:
     """The furthest byte any directory, value, strip, tile or thumbnail of a TIFF reaches."""
+    if size < 8:
+        return None
     order = "<" if _read(f, 0, 2) == b"II" else ">"
     u16, u32 = struct.Struct(order + "H"), struct.Struct(order + "I")
     furthest = 8

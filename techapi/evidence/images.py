@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -50,6 +51,9 @@ PEAK_BYTES_PER_PIXEL = {"1": 2, "L": 2, "P": 5, "PA": 12, "I;16": 10, "I;16B": 1
 ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+# What Pillow's readers raise on a malformed file, beyond OSError: each plugin has its own.
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, TypeError, IndexError, KeyError, ZeroDivisionError,
+                 struct.error, Image.DecompressionBombError)
 PIL_FORMATS = {filetypes.JPEG: {"JPEG", "MPO"}, filetypes.PNG: {"PNG"}, filetypes.GIF: {"GIF"},
                filetypes.TIFF: {"TIFF"}, filetypes.HEIC: {"HEIF"}}
 
@@ -300,23 +304,23 @@ def _open(source: BinaryIO, max_megapixels: int) -> Image.Image:
     except Image.DecompressionBombError:
         raise ImageRejected(f"The image has too many pixels: at most {max_megapixels} megapixels "
                             "of 24-bit colour are accepted") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+    except (UnidentifiedImageError, *DECODE_ERRORS):
         raise ImageRejected("The file is not a readable image") from None
 
 
 def _decode(img: Image.Image, detected: str, max_megapixels: int):
     if img.format not in PIL_FORMATS[detected]:
         raise ContentMismatch("The file's content does not match its type")
-    _fit_budget(img, max_megapixels)
-    if detected == filetypes.TIFF and getattr(img, "n_frames", 1) > 1:
-        raise ImageRejected("Multi-page TIFF: send multi-page documents as one PDF")
     try:
+        _fit_budget(img, max_megapixels)
+        if detected == filetypes.TIFF and getattr(img, "n_frames", 1) > 1:
+            raise ImageRejected("Multi-page TIFF: send multi-page documents as one PDF")
         exif = img.getexif()  # a PNG's may come after its pixels: read once they are in budget
         captured, gps, icc = _captured_at(exif), _gps(exif), img.info.get("icc_profile")
         img.load()
         # Read after loading: Pillow turns a TIFF itself as it decodes it, and says so.
         turn = ORIENTATIONS.get(img.getexif().get(0x0112, 1))
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+    except DECODE_ERRORS:
         raise ImageRejected("The image is corrupt or truncated") from None
     return captured, gps, icc, turn
 
@@ -345,7 +349,7 @@ def normalise(source: BinaryIO, detected: str, limit: int = MAX_DOCUMENT_BYTES,
         if data is None:
             picture.replace(_for_jpeg)
             data = _fit_jpeg(picture, turn, limit, icc)
-    except (OSError, ValueError) as exc:
+    except DECODE_ERRORS as exc:
         raise ImageRejected("The image is corrupt or truncated") from exc
     finally:
         picture.close()
