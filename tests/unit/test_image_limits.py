@@ -131,6 +131,7 @@ def mutations(data: bytes, rnd, count: int):
     ("JPEG", media.motion_photo), ("JPEG", media.samsung_photo), ("JPEG", media.mpf_jpeg),
     ("PNG", media.png_with_text), ("GIF", media.gif), ("TIFF", media.tiff), ("TIFF", media.multipage_tiff),
 ])
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")  # Pillow's, about the damage
 def test_a_damaged_file_is_refused_never_an_unexpected_error(kind, make):
     # Cut short, bytes changed, bytes added: what a flaky upload or a fuzzer sends (a 500 otherwise).
     for data in mutations(make(), Random(7), 150):
