@@ -21,6 +21,7 @@ import argparse
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -129,12 +130,16 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="techapi-bench-"))
     results = {}
-    for name, path in make_files(tmp).items():
-        r = results[name] = measure(tmp, name, path)
-        print(f"{name}: HTTP {r['status']}, upload {r['upload_bytes'] / 1e6:.1f} MB, peak RSS "
-              f"{r['peak_before_mib']:.0f} -> {r['peak_after_mib']:.0f} MiB, growth {r['peak_growth_mib']:.0f} MiB "
-              f"({r['growth_over_upload']:.2f}x the upload); goal < {r['goal_mib']:.0f} MiB "
-              f"(3x upload + 445 MiB): {r['growth_over_goal']:.2f} of it, {'pass' if r['met'] else 'FAIL'}")
+    try:
+        files = make_files(tmp)
+        for name, path in files.items():
+            r = results[name] = measure(tmp, name, path)
+            print(f"{name}: HTTP {r['status']}, upload {r['upload_bytes'] / 1e6:.1f} MB, peak RSS "
+                  f"{r['peak_before_mib']:.0f} -> {r['peak_after_mib']:.0f} MiB, growth {r['peak_growth_mib']:.0f} MiB "
+                  f"({r['growth_over_upload']:.2f}x the upload); goal < {r['goal_mib']:.0f} MiB "
+                  f"(3x upload + 445 MiB): {r['growth_over_goal']:.2f} of it, {'pass' if r['met'] else 'FAIL'}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # about 200 MB of test files and instances
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     failures = sum(not r["met"] for r in results.values())
