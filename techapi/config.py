@@ -122,6 +122,11 @@ class Settings:
     max_upload_mb: int = setting(
         "TECHAPI_MAX_UPLOAD_MB", parse=p.whole(), default=25,
         help="largest upload request accepted")
+    max_decoded_megapixels: int = setting(
+        "TECHAPI_MAX_DECODED_MEGAPIXELS", parse=p.whole(), default=50,
+        help="largest image decoded, in megapixels of 24-bit colour; a bigger JPEG is decoded at 1/2, 1/4 or 1/8 "
+             "scale when that fits, anything else bigger is 422. Peak memory per upload: under 8 MB per megapixel "
+             "+ 64 MiB + 3x the upload")
     # Only hosts listed without a wildcard may be reached over plain http.
     upload_allowed_hosts: tuple[str, ...] = setting(
         "TECHAPI_UPLOAD_ALLOWED_HOSTS", parse=p.host_patterns, default=("*.amazonaws.com",),

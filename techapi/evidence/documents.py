@@ -79,8 +79,9 @@ def _sha256(f: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-def prepare(f: BinaryIO) -> Prepared:
-    """Detect the type from the bytes, refuse what is not allowed, normalise."""
+def prepare(f: BinaryIO, max_megapixels: int = images.DEFAULT_MAX_MEGAPIXELS) -> Prepared:
+    """Detect the type from the bytes, refuse what is not allowed, normalise (an image
+    over `max_megapixels` of decode budget is refused from its header)."""
     size = _size(f)
     if size == 0:
         raise _file_error("The file is empty", "empty")
@@ -105,7 +106,7 @@ def prepare(f: BinaryIO) -> Prepared:
                                   "Amazon accepts at most 5 MiB. Rescan it at a lower resolution")
         return Prepared(detected, size, sha, cleaned.data, filetypes.PDF)
     try:
-        image = images.normalise(f, detected)
+        image = images.normalise(f, detected, max_megapixels=max_megapixels)
     except images.ContentMismatch as exc:
         raise UnsupportedMediaType(str(exc)) from None
     except images.ImageRejected as exc:

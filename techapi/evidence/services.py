@@ -62,7 +62,7 @@ def add_document(deps: Deps, session: Session, user: User, job_id: str, f: Binar
     documents.check_form(kind, poa_type)
     name = documents.clean_file_name(file_name)
     end_read(session)  # decoding a 12 MP photo takes a while; hold no transaction meanwhile
-    prepared = documents.prepare(f)
+    prepared = documents.prepare(f, deps.settings.max_decoded_megapixels)
     now = deps.clock.now()
     doc = documents.new_document(job.service_job_id, kind, poa_type, name, prepared, user.id, now)
     try:

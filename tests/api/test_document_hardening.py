@@ -180,3 +180,11 @@ def test_a_pdf_crafted_to_burn_cpu_and_memory_is_a_422_within_seconds(client, te
     assert f"{CPU_SECONDS} s" in response.get_json()["message"]
     assert time.monotonic() - started < WALL_SECONDS
     assert counts(deps) == (0, 0, 0, [])
+
+
+def test_the_decode_budget_follows_its_setting_and_names_the_limit(client, tech, job_id, deps):
+    deps.settings = deps.settings.with_overrides(max_decoded_megapixels=1)
+    refused = send(client, tech, job_id, media.png(size=(1200, 1000)), name="big.png")
+    assert refused.status_code == 422 and "at most 1 megapixels" in refused.get_json()["message"]
+    assert counts(deps) == (0, 0, 0, [])
+    assert send(client, tech, job_id, media.png(size=(1000, 900)), name="small.png").status_code == 201

@@ -117,6 +117,20 @@ def test_a_gif_without_its_trailer_does_not_end_cleanly():
     assert not ends(whole[:-1], GIF)
 
 
+def test_a_gif_hiding_a_payload_before_a_final_semicolon_does_not_end_cleanly():
+    whole = media.gif(comment=b"a comment")
+    assert not ends(whole[:-1] + b"PK\x03\x04payload;", GIF)
+    assert not ends(whole[:-2] + b";", GIF)  # cut inside its last block
+
+
+def test_an_animated_gif_ends_after_its_last_frame():
+    frames = [Image.new("P", (40, 30), i) for i in range(4)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], loop=0, duration=100)
+    assert ends(out.getvalue(), GIF)
+    assert not ends(out.getvalue() + b"x", GIF)
+
+
 def test_a_pdf_with_bytes_after_its_last_eof_does_not_end_cleanly():
     assert not ends(media.pdf() + b"<script>alert(1)</script>", PDF)
     assert not ends(media.pdf()[:-8], PDF)  # cut before %%EOF
@@ -163,5 +177,97 @@ def test_a_heif_box_of_size_zero_runs_to_the_end_of_the_file():
     assert ends(ftyp(b"heic") + struct.pack(">I", 0) + b"mdat" + b"\x01" * 50, HEIC)
 
 
-def test_a_tiff_is_left_to_the_decoder():
-    assert ends(b"II*\x00\x08\x00\x00\x00" + b"anything at all", TIFF)
+@pytest.mark.parametrize("compression", [None, "tiff_lzw", "tiff_deflate", "jpeg", "packbits"])
+def test_a_tiff_ends_where_its_last_strip_or_directory_ends(compression):
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112], exif[0x013B] = 6, "A. Technician"
+    options = {"compression": compression} if compression else {}
+    media.quadrants((300, 200)).save(out, "TIFF", exif=exif.tobytes(), **options)
+    assert ends(out.getvalue(), TIFF)
+    assert not ends(out.getvalue() + b"PK\x03\x04payload", TIFF)
+
+
+def test_a_tiff_with_a_trailer_does_not_end_cleanly():
+    assert not ends(media.tiff() + b"<script>alert(1)</script>", TIFF)
+    assert not ends(b"II*\x00\x08\x00\x00\x00" + b"anything at all", TIFF)
+
+
+def test_a_tiff_whose_strips_run_past_the_file_does_not_end_cleanly():
+    assert not ends(media.tiff()[:-10], TIFF)
+
+
+def test_a_tiff_directory_chain_that_loops_is_walked_once():
+    data = bytearray(media.tiff())
+    first = struct.unpack("<I", data[4:8])[0]
+    count = struct.unpack("<H", data[first:first + 2])[0]
+    data[first + 2 + 12 * count: first + 6 + 12 * count] = struct.pack("<I", first)  # next IFD: itself
+    assert ends(bytes(data), TIFF)
+
+
+def test_a_multi_page_tiff_ends_cleanly_so_its_own_message_can_be_given():
+    assert ends(media.multipage_tiff(), TIFF)
+
+
+# What phones append to a JPEG, and what they do not ------------------------------
+
+
+def test_a_payload_hidden_before_a_final_ffd9_does_not_end_cleanly():
+    data = media.jpeg_hiding_payload_before_final_eoi()
+    assert data.endswith(b"\xff\xd9")
+    assert not ends(data, JPEG)
+
+
+def test_an_ffd9_inside_a_segment_is_not_taken_for_the_end():
+    comment = b"\xff\xfe" + struct.pack(">H", 2 + 6) + b"ab\xff\xd9cd"
+    data = media.jpeg()
+    assert ends(data[:2] + comment + data[2:], JPEG)
+    assert not ends(data[:2] + comment + data[2:] + b"x\xff\xd9", JPEG)
+
+
+def test_a_jpeg_cut_inside_its_scan_does_not_end_cleanly():
+    assert not ends(media.jpeg((400, 300))[:-3], JPEG)
+
+
+def test_a_progressive_jpeg_with_restart_markers_ends_cleanly():
+    out = io.BytesIO()
+    media.quadrants((200, 120)).save(out, "JPEG", progressive=True, restart_marker_blocks=2)
+    assert ends(out.getvalue(), JPEG)
+
+
+def test_a_motion_photo_ends_cleanly_with_its_video():
+    data = media.motion_photo()
+    assert b"GCamera:MicroVideoOffset" in data and data[len(data) - len(media.mp4()) + 4:][:4] == b"ftyp"
+    assert ends(data, JPEG)
+
+
+def test_a_motion_photo_whose_video_carries_more_does_not_end_cleanly():
+    assert not ends(media.motion_photo() + b"PK\x03\x04payload", JPEG)
+    assert not ends(media.jpeg() + media.mp4()[:-1], JPEG)  # the last box claims more than there is
+
+
+def test_a_video_that_does_not_start_with_ftyp_is_unknown_trailing_data():
+    assert not ends(media.jpeg() + media.isobmff_box(b"mdat", b"\x01" * 64), JPEG)
+
+
+def test_a_multi_picture_file_ends_cleanly_after_its_last_picture():
+    data = media.mpf_jpeg()
+    assert b"MPF\x00" in data[:256]
+    assert ends(data, JPEG)
+    assert not ends(data + b"payload", JPEG)
+
+
+def test_a_second_jpeg_without_an_mpf_segment_is_unknown_trailing_data():
+    assert not ends(media.jpeg() + media.jpeg(), JPEG)
+
+
+def test_samsungs_trailer_ends_cleanly():
+    assert ends(media.samsung_photo(), JPEG)
+    assert ends(media.samsung_photo(video=True), JPEG)
+
+
+def test_samsungs_trailer_with_a_gap_or_a_payload_does_not_end_cleanly():
+    trailer = media.samsung_trailer([(0x0A01, b"Image_UTC_Data", b"1700000000000")])
+    assert not ends(media.jpeg() + b"payload" + trailer, JPEG)  # bytes no block accounts for
+    assert not ends(media.jpeg() + trailer + b"x", JPEG)
+    assert not ends(media.jpeg() + trailer[-30:], JPEG)  # a directory pointing before the JPEG's end

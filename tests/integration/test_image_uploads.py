@@ -1,0 +1,82 @@
+"""Images as phones and attackers send them, through the upload endpoint: what phones
+append to a photo is accepted and dropped, unknown trailing data is refused, and no text
+the file carries (comments, text chunks, EXIF, XMP) reaches what is sent to Amazon."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests import media
+
+
+@pytest.fixture
+def tech(auth, world, synced):
+    auth.user("tech", "technician", technician_id=world.technician_ids[0])
+    return auth.headers("tech")
+
+
+@pytest.fixture
+def job_id(client, tech):
+    return client.get("/v1/jobs", headers=tech).get_json()["jobs"][2]["serviceJobId"]
+
+
+def send(client, headers, job_id, data: bytes, name: str):
+    return client.post(f"/v1/jobs/{job_id}/documents", headers=headers, content_type="multipart/form-data",
+                       data={"kind": "PHOTO", "file": (io.BytesIO(data), name)})
+
+
+def sent_to_amazon(client, headers, job_id, doc) -> bytes:
+    response = client.get(f"/v1/jobs/{job_id}/documents/{doc['id']}/content", headers=headers)
+    assert response.status_code == 200
+    return response.data
+
+
+@pytest.mark.parametrize("make, trailer", [
+    (media.motion_photo, b"ftyp"),
+    (lambda: media.samsung_photo(video=True), b"MotionPhoto_Data"),
+    (media.samsung_photo, b"SEFT"),
+    (media.mpf_jpeg, b"MPF\x00"),
+], ids=["pixel motion photo", "samsung motion photo", "samsung trailer", "multi-picture"])
+def test_what_phones_append_to_a_photo_is_accepted_and_dropped(client, tech, job_id, make, trailer):
+    data = make()
+    assert trailer in data
+    response = send(client, tech, job_id, data, "PXL_20261127_081500000.MP.jpg")
+    assert response.status_code == 201, response.get_json()
+    sent = sent_to_amazon(client, tech, job_id, response.get_json())
+    assert trailer not in sent and b"mdat" not in sent and b"SEFH" not in sent
+    with Image.open(io.BytesIO(sent)) as picture:
+        assert picture.format == "JPEG" and getattr(picture, "n_frames", 1) == 1
+
+
+@pytest.mark.parametrize("data", [
+    media.jpeg_hiding_payload_before_final_eoi(),
+    media.motion_photo() + b"PK\x03\x04payload",
+    media.jpeg() + media.jpeg(),
+    media.tiff() + b"<script>alert(1)</script>",
+    media.gif()[:-1] + b"<script>alert(1)</script>;",
+], ids=["payload before a final FFD9", "payload after a motion photo's video", "a second JPEG without MPF",
+        "tiff trailer", "payload before a gif's final semicolon"])
+def test_unknown_trailing_data_is_refused(client, tech, job_id, data):
+    response = send(client, tech, job_id, data, "photo.jpg")
+    assert response.status_code == 422
+    assert "data after its end" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("make, name", [
+    (media.jpeg_with_text, "comment.jpg"),
+    (media.png_with_text, "notes.png"),
+    (lambda: media.gif(comment=media.SECRET_TEXT.encode()), "drawing.gif"),
+    (lambda: media.tiff(artist=media.SECRET_TEXT), "scan.tif"),
+], ids=["jpeg COM, EXIF and XMP", "png tEXt, zTXt, iTXt, XMP and eXIf", "gif comment", "tiff Artist tag"])
+def test_no_text_a_picture_carries_reaches_amazon(client, tech, job_id, make, name):
+    data = make()
+    assert media.SECRET_TEXT.encode() in data
+    response = send(client, tech, job_id, data, name)
+    assert response.status_code == 201, response.get_json()
+    sent = sent_to_amazon(client, tech, job_id, response.get_json())
+    assert b"gate code" not in sent and b"47.6101" not in sent
+    assert b"xmpmeta" not in sent and b"Exif\x00\x00" not in sent and b"tEXt" not in sent and b"iTXt" not in sent
+    assert b"zTXt" not in sent and b"eXIf" not in sent and b"\xff\xfe" not in sent[:sent.find(b"\xff\xda")]
