@@ -17,7 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from techapi.auth.models import AccessToken, LoginFailure, Role, User, UserStore
 from techapi.clock import Clock
 from techapi.config import Settings, check_timezone
-from techapi.db import transaction
+from techapi.db import Database, transaction
 from techapi.errors import ConflictError, TooManyRequestsError, UnauthorizedError, ValidationError
 from techapi.passwords import MIN_PASSWORD_LENGTH, Passwords
 
@@ -77,6 +77,14 @@ def _lockout(session: Session, settings: Settings, name: str, client: str, now: 
             return TooManyRequestsError(f"Too many failed logins for {what}; try again in {retry} seconds",
                                         retry_after=retry)
     return None
+
+
+def purge_login_failures(db: Database, now: datetime, window_seconds: int) -> int:
+    """Failures older than the lockout window count for nobody: remove them all (a
+    login only purges its own username's and client's, so one-off names would stay)."""
+    with db.transaction() as session:
+        result = session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(seconds=window_seconds)))
+        return result.rowcount or 0
 
 
 def login(session: Session, passwords: Passwords, settings: Settings, clock: Clock,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from techapi.auth.services import purge_login_failures
 from techapi.context import Deps
 from techapi.evidence.sweep import sweep_orphans
 from techapi.idempotency.records import purge_expired
@@ -114,7 +115,9 @@ class Worker:
             return True
         self._next_sync = time.monotonic() + self.deps.settings.sync_interval_seconds
         try:
-            purge_expired(self.deps.db, self.deps.clock.now())
+            now = self.deps.clock.now()
+            purge_expired(self.deps.db, now)
+            purge_login_failures(self.deps.db, now, self.deps.settings.login_window_seconds)
             sync_day(self.deps)
             return True
         except SpApiError as exc:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from techapi.auth.models import AccessToken
+from techapi.auth.models import AccessToken, LoginFailure
+from techapi.worker.runner import Worker
 from tests.conftest import PASSWORD
 
 
@@ -119,3 +120,14 @@ def test_a_user_can_set_their_time_zone(client, auth):
     bad = client.patch("/v1/me", json={"timezone": "Mars/Olympus"}, headers=headers)
     assert bad.status_code == 422
     assert client.patch("/v1/me", json={"timezone": None}, headers=headers).get_json()["timezone"] == "UTC"
+
+
+def test_the_worker_purges_every_failure_older_than_the_window(client, auth, app, deps, clock):
+    for n in range(3):  # one-off usernames from changing addresses: no later login of theirs purges them
+        client.post("/v1/auth/token", json={"username": f"guess{n}", "password": "x"},
+                    environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
+    clock.advance(seconds=deps.settings.login_window_seconds + 1)
+    client.post("/v1/auth/token", json={"username": "recent", "password": "x"})
+    Worker(app).sync_if_due(force=True)
+    with deps.db.session() as session:
+        assert session.scalars(select(LoginFailure.username)).all() == ["recent"]

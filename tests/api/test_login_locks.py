@@ -38,8 +38,14 @@ class ProbingPasswords(Passwords):
         try:
             with engine.begin() as conn:
                 locks = ("techapi.login.user:tech", "techapi.login.client:127.0.0.1")
-                return all(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": k}).scalar()
-                           for k in locks)
+                advisory_free = all(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"),
+                                                 {"k": k}).scalar() for k in locks)
+                # An open transaction of the login keeps a lock on every table of this schema it touched.
+                table_locks = conn.execute(text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND l.pid <> pg_backend_pid()")).scalar()
+                return advisory_free and table_locks == 0
         finally:
             engine.dispose()
 
