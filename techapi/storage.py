@@ -43,7 +43,7 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None: ...
     def keys(self) -> list[str]: ...
     def stored(self) -> Iterator[StoredBlob]: ...
-    def remove_partial(self, before: datetime) -> int: ...
+    def remove_partial(self, before: datetime, under: str) -> int: ...
 
 
 def _check(key: str) -> str:
@@ -104,10 +104,11 @@ class LocalBlobStore:
                 yield StoredBlob(path.relative_to(self.root).as_posix(),
                                  datetime.fromtimestamp(path.stat().st_mtime, UTC))
 
-    def remove_partial(self, before: datetime) -> int:
-        """Temporary files left by a process killed while writing, last touched before `before`."""
+    def remove_partial(self, before: datetime, under: str) -> int:
+        """Temporary files below the folder `under`, left by a process killed while
+        writing and last touched before `before`."""
         removed = 0
-        for path in self.root.rglob(".tmp-*"):
+        for path in (self.root / _check(under.rstrip("/"))).rglob(".tmp-*"):
             if path.is_file() and datetime.fromtimestamp(path.stat().st_mtime, UTC) < before:
                 path.unlink(missing_ok=True)
                 removed += 1
@@ -159,9 +160,9 @@ class S3BlobStore:
             for o in page.get("Contents", []):
                 yield StoredBlob(o["Key"][len(self.prefix):], o["LastModified"].astimezone(UTC))
 
-    def remove_partial(self, before: datetime) -> int:
-        """Multipart uploads (upload_fileobj of a large file) that a killed process
-        never completed: invisible to listings, but stored and billed until aborted.
+    def remove_partial(self, before: datetime, under: str) -> int:
+        """Multipart uploads below the key prefix `under` (upload_fileobj of a large
+        file) that a killed process never completed: invisible to listings, but stored and billed until aborted.
         Needs s3:ListBucketMultipartUploads and s3:AbortMultipartUpload; without
         them, nothing is removed and a warning says so (a lifecycle rule can do it)."""
         from botocore.exceptions import ClientError
@@ -169,7 +170,7 @@ class S3BlobStore:
         removed = 0
         paginator = self.client.get_paginator("list_multipart_uploads")
         try:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(under.rstrip("/")) + "/"):
                 for upload in page.get("Uploads", []):
                     if upload["Initiated"].astimezone(UTC) < before:
                         self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],

@@ -26,6 +26,7 @@ from techapi.storage import BlobStore
 
 log = logging.getLogger(__name__)
 
+DOCUMENTS = "documents"  # every blob techapi writes is below it
 MIN_AGE = timedelta(minutes=30)  # far beyond any request timeout: an upload in flight is never this old
 DOCUMENT_KEY = re.compile(r"^documents/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
                           r"(?:original|normalised)$")
@@ -66,7 +67,7 @@ def sweep_orphans(db: Database, store: BlobStore, now: datetime, min_age: timede
         for key in sorted(old[doc_id]):
             store.delete(key)
             result.removed.append(key)
-    result.partial = store.remove_partial(cutoff)
+    result.partial = store.remove_partial(cutoff, under=DOCUMENTS)  # never what others keep there
     if result.removed or result.partial:
         log.warning("swept %s orphan blob(s) of %s document(s) and %s partial upload(s)",
                     len(result.removed), len(orphans), result.partial)

@@ -98,17 +98,22 @@ def test_a_half_written_local_file_is_removed_once_old(tmp_path):
     partial = store.root / "documents" / "x" / ".tmp-killed"  # put_file's temporary name, killed mid-write
     partial.parent.mkdir(parents=True)
     partial.write_bytes(b"half")
-    assert store.remove_partial(datetime.now(UTC) - MIN_AGE) == 0  # may still be being written
-    assert store.remove_partial(datetime.now(UTC) + timedelta(minutes=1)) == 1 and not partial.exists()
+    theirs = store.root / "elsewhere" / ".tmp-not-ours"  # someone else's temporary file in the same folder
+    theirs.parent.mkdir(parents=True)
+    theirs.write_bytes(b"theirs")
+    assert store.remove_partial(datetime.now(UTC) - MIN_AGE, under="documents") == 0  # may still be written
+    assert store.remove_partial(datetime.now(UTC) + timedelta(minutes=1), under="documents") == 1
+    assert not partial.exists() and theirs.exists()
 
 
 def test_an_abandoned_s3_multipart_upload_is_aborted(s3_endpoint):
     store = new_s3_store(s3_endpoint)
     started = store.client.create_multipart_upload(Bucket=store.bucket, Key=store._key("documents/x/original"))
+    theirs = store.client.create_multipart_upload(Bucket=store.bucket, Key=store._key("backups/dump.sql"))
     # moto dates every multipart upload in 2010, so only the removal is checked here.
-    assert store.remove_partial(datetime.now(UTC)) == 1
-    uploads = store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", [])
-    assert started["UploadId"] not in [u["UploadId"] for u in uploads]
+    assert store.remove_partial(datetime.now(UTC), under="documents") == 1
+    uploads = [u["UploadId"] for u in store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", [])]
+    assert started["UploadId"] not in uploads and theirs["UploadId"] in uploads
 
 
 def test_techapi_sweep_removes_old_orphans_and_says_how_many(runner, tmp_path):
