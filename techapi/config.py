@@ -108,7 +108,7 @@ class Settings:
         help="the login lockout window, in seconds")
     request_timeout_seconds: int = setting(
         "TECHAPI_REQUEST_TIMEOUT_SECONDS", parse=p.whole(), default=120,
-        help="longest a request may run: gunicorn's worker timeout, and how long an unanswered "
+        help="gunicorn's worker timeout (a hung worker is restarted), and how long an unanswered "
              "Idempotency-Key stays taken before a retry may run again")
     log_level: str = setting(
         "TECHAPI_LOG_LEVEL", parse=p.log_level, default="INFO",
