@@ -67,7 +67,8 @@ class SchemaOutdated(RuntimeError):
 
 
 def make_engine(url: str) -> Engine:
-    kwargs: dict[str, Any] = {"future": True}
+    # hide_parameters: a logged database error never carries the values (a GPS position, a token hash).
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         path = url.split("///", 1)[-1]

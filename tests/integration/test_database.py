@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from techapi import create_app
 from techapi.config import load_settings
@@ -49,3 +50,15 @@ def test_times_come_back_as_aware_utc(deps, synced):
         start = session.scalars(select(Job.appointment_start).where(Job.appointment_start.is_not(None))).first()
     assert start.tzinfo is not None
     assert start.utcoffset().total_seconds() == 0
+
+
+def test_a_database_error_never_carries_the_values_it_was_given(clean_database):
+    """Errors are logged with their text: a GPS position or a token hash must not be in it."""
+    db = Database(clean_database)
+    secret = "47.6100-secret-value"
+    try:
+        with pytest.raises(IntegrityError) as raised, db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (username) VALUES (:v)"), {"v": secret})
+    finally:
+        db.dispose()
+    assert secret not in str(raised.value) and "hidden due to hide_parameters" in str(raised.value)

@@ -26,8 +26,9 @@ from tests.integration.test_closure_pipeline import ROOT, environment
 AWS = {"AWS_ACCESS_KEY_ID": "ASIATECHAPILOGTEST42",
        "AWS_SECRET_ACCESS_KEY": "techapiSecretAccessKeyThatMustNotBeLogged0",
        "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEKAPtechapiSessionTokenThatMustNotBeLogged=="}
-# What the photo's GPS block says (47°36'36" N, 122°19'59" W), as Pillow would print it.
-GPS_TEXTS = ("47.0, 36.0, 36.0", "122.0, 19.0, 59.0")
+# What the photo's GPS block says (47°36'36" N, 122°19'59" W), as Pillow would print it,
+# and as the decimal degrees techapi stores.
+GPS_TEXTS = ("47.0, 36.0, 36.0", "122.0, 19.0, 59.0", "47.61", "122.333")
 
 
 @pytest.mark.slow
