@@ -12,6 +12,7 @@ from techapi.auth.models import AccessToken, Role, User
 from techapi.auth.services import authenticate
 from techapi.context import deps
 from techapi.db import get_session
+from techapi.edge.requests import check_form
 from techapi.errors import ForbiddenError, UnauthorizedError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,6 +36,8 @@ def login_required(*roles: Role) -> Callable[[F], F]:
             if roles and user.role not in roles:
                 raise ForbiddenError("Your role may not do this")
             g.user, g.token = user, token
+            if request.mimetype == "multipart/form-data":
+                check_form()  # only now: nobody without a token gets an upload spooled to disk
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -33,7 +33,9 @@ def _check_url_and_headers() -> None:
         raise BadRequestError(NUL)
 
 
-def _check_form() -> None:
+def check_form() -> None:
+    """A form's fields and file names; a multipart body is parsed (spooled to disk) by
+    this, so login_required calls it only once the caller is known."""
     for key, value in request.form.items(multi=True):
         check_text(key)
         check_text(value)
@@ -49,8 +51,11 @@ def check_request() -> None:
     _check_url_and_headers()
     if not _has_body():
         return
-    if request.mimetype in FORMS:
-        _check_form()
+    if request.mimetype == "multipart/form-data":
+        pass  # an upload is read only after authentication: login_required calls check_form
+    elif request.mimetype in FORMS:
+        request.get_data(cache=True)  # parse from a copy: the raw body stays readable (a webhook's signature)
+        check_form()
     elif request.is_json:
         loads(request.get_data(cache=True))  # webargs parses it again, now known to be safe
     elif b"\x00" in request.get_data(cache=True):

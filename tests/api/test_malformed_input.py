@@ -85,6 +85,13 @@ def test_nul_in_a_form_field_or_file_name_of_a_multipart_upload_is_a_400(client,
         assert_error(response, 400, "NUL")
 
 
+def test_an_upload_without_a_token_is_refused_before_its_body_is_read(client, job_id, deps):
+    # The field would be a 400 once read: a 401 shows the body was never parsed (nor spooled to disk).
+    response = client.post(f"/v1/jobs/{job_id}/documents", content_type="multipart/form-data",
+                           data={"kind": "PHOTO\x00", "file": (io.BytesIO(media.jpeg()), "a.jpg")})
+    assert_error(response, 401)
+
+
 def test_a_file_with_nul_bytes_in_its_content_is_still_accepted(client, tech, job_id):
     photo = media.jpeg()  # binary: NUL bytes are everywhere in it
     assert b"\x00" in photo
@@ -282,3 +289,10 @@ def test_an_action_that_meets_a_server_bug_is_answered_failed_and_applies_on_the
     deps.evidence_lock = working  # the bug fixed: the phone's retry applies what failed, and only that
     again = replay(client, tech, actions).get_json()["results"]
     assert [r["status"] for r in again] == ["duplicate", "applied", "duplicate"]
+
+
+def test_a_signed_webhook_sent_as_a_form_is_a_400_not_a_signature_failure(client, hooked):
+    # Checking the form must not consume the body the signature is computed over.
+    response = deliver(client, None, body=b"type=job.started&serviceJobId=X",
+                       content_type="application/x-www-form-urlencoded")
+    assert_error(response, 400)

@@ -35,11 +35,12 @@ def job(client, auth, world, synced, hooked):
     return jobs[2]
 
 
-def deliver(client, event, webhook_id="msg_1", body: bytes | None = None, secret=SECRET, ts=None):
+def deliver(client, event, webhook_id="msg_1", body: bytes | None = None, secret=SECRET, ts=None,
+            content_type="application/json"):
     raw = body if body is not None else json.dumps(event).encode()
     ts = ts if ts is not None else int(NOW.timestamp())
     signature = sign(decode_webhook_secret(secret), webhook_id, ts, raw)
-    return client.post(URL, data=raw, content_type="application/json", headers={
+    return client.post(URL, data=raw, content_type=content_type, headers={
         "webhook-id": webhook_id, "webhook-timestamp": str(ts), "webhook-signature": signature})
 
 
