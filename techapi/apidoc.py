@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from apispec import BasePlugin
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
@@ -34,10 +35,33 @@ COMMON_TEXTS = {
 }
 
 
+def _error(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Error"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+class JsonBodyErrors(BasePlugin):
+    """Every operation that takes a JSON body documents what techapi.edge answers
+    before the view runs: 400 for a body it will not parse, 415 for another type."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("400", _error("The body is not JSON within bounds (nesting, number size), "
+                                                   "or carries a NUL or a lone surrogate"))
+                responses.setdefault("415", _error("The body was not sent as application/json"))
+
+
 class Api(SmorestApi):
     """flask-smorest's Api with our error schema and error body."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, app: Any = None, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        spec_kwargs = dict(spec_kwargs or {})
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), JsonBodyErrors()]
+        super().__init__(app, spec_kwargs=spec_kwargs)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_error_response(error)

@@ -115,6 +115,8 @@ def test_every_operation_documents_its_errors_and_security(app):
             if path.startswith("/v1/") and path != "/v1/auth/token" and not path.startswith("/v1/webhooks/"):
                 assert op.get("security") == [{"bearerAuth": []}], f"{method} {path}"
                 assert "401" in op["responses"]
+            if "application/json" in op.get("requestBody", {}).get("content", {}):
+                assert {"400", "415"} <= set(op["responses"]), f"{method} {path}: the edge's answers to a bad body"
 
 
 @pytest.mark.parametrize("method, url, body", [
