@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from techapi.evidence import pdfscrub
 
 MAX_PAGES, MAX_OBJECTS = pdfscrub.MAX_PAGES, pdfscrub.MAX_OBJECTS
-CPU_SECONDS = 2  # a genuine 5 MiB scan needs under 0.1 s, 10,000 objects about 0.5 s
+CPU_SECONDS = 2  # a genuine 5 MiB scan needs about 0.2 s, 10,000 objects about 0.5 s
 MEMORY_BYTES = 256 * 1024 * 1024  # address space of the child; a 5 MiB scan needs about 60 MiB
 WALL_SECONDS = 10.0  # a child stuck on I/O or starved of CPU
 HEADER = re.compile(rb"^%PDF-[12]\.\d")

@@ -1,6 +1,7 @@
 """Peak memory of normalising a large image, each in a fresh Python process: the growth of
 its peak resident set (ru_maxrss) over a baseline taken after a small warm-up must stay under
-the bound the README states: 3x the upload + 2 decode budgets (2 x 50 MP x 3 bytes) + 64 MiB."""
+the bound the README states: 3x the upload + 2 decode budgets (2 x 50 MP x 4 bytes: Pillow
+keeps a pixel in four) + 64 MiB."""
 
 from __future__ import annotations
 
