@@ -32,6 +32,10 @@ from techapi.spapi.sandbox.state import SandboxState
 SANDBOX_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 SANDBOX_REFRESH_TOKEN = "Atzr|sandbox-refresh-token"
+# The model's one operation whose every error status (400 to 503) is a bare
+# ErrorList; the others wrap it in {"errors": [...]}. Handlers, the access-token
+# check, usage plans and faults all raise the wrapped form; respond() unwraps it.
+BARE_ERROR_LISTS = frozenset({plans.SET_FULFILLMENT_DATA})
 
 
 @dataclass
@@ -101,6 +105,8 @@ class Sandbox:
     def respond(self, name: str, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
         """A JSON answer with SP-API's headers, counted under `name` in the statistics."""
         self.state.count(name, status)
+        if status >= 400 and name in BARE_ERROR_LISTS and isinstance(body, dict) and "errors" in body:
+            body = body["errors"]
         out = {"x-amzn-RequestId": str(uuid.uuid4())}
         plan = self.config.usage_plans.get(name)
         if plan is not None and status != 403:
