@@ -74,6 +74,16 @@ class LwaError(SpApiError):
     """Login with Amazon refused to issue an access token."""
 
 
+# Why SP-API refuses a fulfillment document for what it holds (the message of
+# the model's setAppointmentFulfillmentData cases #23 and #28): the same
+# document sent again can only be refused again.
+DOCUMENT_CONTENT_REFUSALS = ("Document failed to meet malware check",)
+
+
+def refuses_document_content(error: SpApiError) -> bool:
+    return any(reason in e.message for e in error.errors for reason in DOCUMENT_CONTENT_REFUSALS)
+
+
 _BY_STATUS: dict[int, type[SpApiError]] = {
     400: SpApiBadRequest,
     403: SpApiForbidden,
