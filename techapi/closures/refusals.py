@@ -54,6 +54,7 @@ def _describe(docs: Sequence[Document]) -> str:
 def mark_refused(session: Session, job_id: str, destination_ids: Sequence[str], message: str,
                  now: datetime) -> str:
     """The refused documents FAILED with Amazon's reason; the closure's reason, naming them."""
+    message = message.rstrip(". ") + "."
     docs = list(session.scalars(select(Document).where(
         Document.service_job_id == job_id, Document.upload_destination_id.in_(list(destination_ids)))
         .order_by(Document.created_at, Document.id)))
@@ -79,6 +80,6 @@ def unreplaced(session: Session, job_id: str, min_photos: int) -> str | None:
                                                 min_photos) if n in DOCUMENT_NEEDS]
     if not needed:
         return None
-    reason = (f"Amazon refused {_describe(refused)} ({refused[-1].failure_reason}); nothing replaces it yet "
+    reason = (f"Amazon refused {_describe(refused)} (see its failureReason) and nothing replaces it yet "
               f"({', '.join(needed)} missing): the technician must upload a replacement, then retry the closure.")
     return reason[:MAX_REASON]
