@@ -20,7 +20,7 @@ from techapi.evidence.summary import evidence_of
 from techapi.jobs import readiness
 from techapi.jobs.models import Job
 from techapi.spapi.client import SpApiClient
-from techapi.spapi.errors import SpApiUnprocessable, refuses_document_content
+from techapi.spapi.errors import SpApiUnprocessable, document_content_refusal
 from techapi.spapi.types import FulfillmentData, FulfillmentDocument
 
 MAX_REASON = 1000  # Closure.failure_reason
@@ -41,7 +41,7 @@ def find_refused(spapi: SpApiClient, job_id: str, appointment_id: str,
         try:
             spapi.set_appointment_fulfillment_data(job_id, appointment_id, FulfillmentData(documents=(document,)))
         except SpApiUnprocessable as exc:
-            if refuses_document_content(exc):
+            if document_content_refusal(exc) is not None:
                 refused.append(document)
     return refused
 

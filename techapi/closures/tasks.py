@@ -33,7 +33,7 @@ from techapi.spapi.errors import (
     SpApiThrottled,
     SpApiTransportError,
     SpApiUnprocessable,
-    refuses_document_content,
+    document_content_refusal,
 )
 from techapi.spapi.types import FulfillmentData, FulfillmentDocument, JobStatus, ServiceJob
 
@@ -117,8 +117,9 @@ def close_job(deps: Deps, job_id: str, attempt: int) -> None:
         if upstream.status == JobStatus.COMPLETED:
             _finish(deps, job_id, ClosureState.COMPLETED, upstream=upstream)
             return
-        if refuses_document_content(exc):
-            raise _documents_refused(deps, job_id, appointment_id, data, exc, upstream) from None
+        refusal = document_content_refusal(exc)
+        if refusal is not None:
+            raise _documents_refused(deps, job_id, appointment_id, data, refusal, upstream) from None
         raise _fail(deps, job_id, f"SP-API refused: {exc.message}", upstream) from None
     except SpApiError as exc:
         raise _fail(deps, job_id, f"SP-API refused: {exc.message or exc}") from None
@@ -126,10 +127,10 @@ def close_job(deps: Deps, job_id: str, attempt: int) -> None:
 
 
 def _documents_refused(deps: Deps, job_id: str, appointment_id: str, data: FulfillmentData,
-                       exc: SpApiUnprocessable, upstream: ServiceJob) -> PermanentFailure:
-    """Amazon refused a document for what it holds: that document FAILED, the
-    closure FAILED naming it, for the technician to replace; never retried as is."""
-    message = exc.message or str(exc)
+                       message: str, upstream: ServiceJob) -> PermanentFailure:
+    """Amazon refused a document for what it holds (`message`): that document
+    FAILED, the closure FAILED naming it, for the technician to replace; never
+    retried as is."""
     try:
         refused = refusals.find_refused(deps.spapi, job_id, appointment_id, data.documents)
     except TRANSIENT as probe:

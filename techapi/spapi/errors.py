@@ -80,8 +80,10 @@ class LwaError(SpApiError):
 DOCUMENT_CONTENT_REFUSALS = ("Document failed to meet malware check",)
 
 
-def refuses_document_content(error: SpApiError) -> bool:
-    return any(reason in e.message for e in error.errors for reason in DOCUMENT_CONTENT_REFUSALS)
+def document_content_refusal(error: SpApiError) -> str | None:
+    """SP-API's message refusing a document for what it holds, among its errors, or None."""
+    return next((e.message for e in error.errors for reason in DOCUMENT_CONTENT_REFUSALS if reason in e.message),
+                None)
 
 
 _BY_STATUS: dict[int, type[SpApiError]] = {
