@@ -96,7 +96,7 @@ def create_app(
     clock = clock or SystemClock()
     if settings.sandbox and sandbox is None and spapi is None:
         sandbox = Sandbox.demo(local_today(clock, settings.timezone), settings.timezone,
-                               settings.marketplace_id)
+                               settings.marketplace_id, clock=clock)
     spapi = spapi or build_client(settings, sandbox, limiter=build_limiter(settings, db.engine),
                                   observer=SpApiMetrics())
     upload_http, allowed_hosts = build_upload_http(settings, sandbox)

@@ -35,6 +35,7 @@ from techapi.spapi.sandbox import (
     SANDBOX_REFRESH_TOKEN,
     Faults,
     Sandbox,
+    SandboxConfig,
     SandboxServer,
 )
 from techapi.spapi.sandbox.seed import seed_bulk
@@ -227,25 +228,27 @@ def openapi_export(output: str) -> None:
               help="Share of calls that do the work and then answer 5xx.")
 @click.option("--throttle-rate", default=0.0, type=float, help="Share of calls answered 429.")
 @click.option("--latency", default=0.0, type=float, help="Seconds added to SP-API calls.")
+@click.option("--base-url", default=None,
+              help="How techapi reaches this sandbox (the base of its upload URLs); default http://HOST:PORT.")
 def sandbox(host: str, port: int, bulk_jobs: int, error_rate: float, error_after_commit_rate: float,
-            throttle_rate: float, latency: float) -> None:
+            throttle_rate: float, latency: float, base_url: str | None) -> None:
     """Run the SP-API simulator as an HTTP server."""
     settings = load_settings()
     today = local_today(SystemClock(), settings.timezone)
-    box = Sandbox.demo(today, settings.timezone, settings.marketplace_id, faults=Faults(
-        error_rate=error_rate, error_after_commit_rate=error_after_commit_rate,
-        throttle_rate=throttle_rate, latency_seconds=latency))
+    box = Sandbox.demo(today, settings.timezone, settings.marketplace_id, config=SandboxConfig(base_url=base_url),
+                       faults=Faults(error_rate=error_rate, error_after_commit_rate=error_after_commit_rate,
+                                     throttle_rate=throttle_rate, latency_seconds=latency))
     if bulk_jobs:
         seed_bulk(box.state, bulk_jobs, today, settings.timezone, settings.marketplace_id)
     server = SandboxServer(box, host, port)
     env = {
-        "TECHAPI_SPAPI_ENDPOINT": server.url,
-        "TECHAPI_LWA_TOKEN_URL": f"{server.url}/auth/o2/token",
+        "TECHAPI_SPAPI_ENDPOINT": box.base_url,
+        "TECHAPI_LWA_TOKEN_URL": f"{box.base_url}/auth/o2/token",
         "TECHAPI_LWA_CLIENT_ID": SANDBOX_CLIENT_ID,
         "TECHAPI_LWA_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
         "TECHAPI_LWA_REFRESH_TOKEN": SANDBOX_REFRESH_TOKEN,
     }
-    click.echo(f"SP-API sandbox on {server.url}; point techapi at it with:")
+    click.echo(f"SP-API sandbox on {server.url} (as {box.base_url}); point techapi at it with:")
     for key, value in env.items():
         click.echo(f"  export {key}='{value}'")
     if box.world:

@@ -11,6 +11,8 @@ from pypdf.generic import DictionaryObject, NameObject, StreamObject, TextString
 AUTHOR = "Jane Customer"
 EDITOR_NOTE = "scanned at 12 Main St"
 LATITUDE, LONGITUDE = "47,36.6N", "122,19.98W"  # exif:GPSLatitude / GPSLongitude as XMP writes them
+# The EICAR anti-virus test string (68 bytes): harmless, reported as malware by every scanner.
+EICAR = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 XMP = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
 <rdf:Description rdf:about="" xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
@@ -44,6 +46,11 @@ def signed(pages: int = 1, author: str | None = None, xmp: bool = False, text: s
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def infected() -> bytes:
+    """A valid one-page PDF whose content stream carries the EICAR string."""
+    return signed(text=EICAR)
 
 
 def with_xref_stream() -> bytes:

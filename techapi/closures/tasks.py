@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
 from techapi.audit.trail import WORKER
+from techapi.closures import refusals
 from techapi.closures.lifecycle import advance_step, move_cancellation, move_closure
 from techapi.closures.models import Cancellation, CancellationState, Closure, ClosureState, ClosureStep
 from techapi.context import Deps
@@ -31,6 +33,7 @@ from techapi.spapi.errors import (
     SpApiThrottled,
     SpApiTransportError,
     SpApiUnprocessable,
+    document_content_refusal,
 )
 from techapi.spapi.types import FulfillmentData, FulfillmentDocument, JobStatus, ServiceJob
 
@@ -53,19 +56,25 @@ def _upstream_or_none(deps: Deps, job_id: str) -> ServiceJob | None:
 
 
 def _finish(deps: Deps, job_id: str, state: ClosureState, *, reason: str | None = None,
-            upstream: ServiceJob | None = None, note: str | None = None) -> None:
-    """The closure completed or failed; the job as SP-API now shows it, in the same transaction."""
+            upstream: ServiceJob | None = None, note: str | None = None,
+            refused: tuple[Sequence[str], str] | None = None) -> str | None:
+    """The closure completed or failed; the job as SP-API now shows it, and the
+    documents Amazon refused (destination IDs, its message) FAILED, in the same
+    transaction. The failure reason, or None when the closure had moved on."""
     now = deps.clock.now()
     with deps.db.transaction() as session:
         closure = session.get(Closure, job_id)
         if closure is None or closure.state != ClosureState.QUEUED:
-            return  # finished meanwhile (a run taken over after its lease): once is enough
+            return None  # finished meanwhile (a run taken over after its lease): once is enough
+        if refused is not None:
+            reason = refusals.mark_refused(session, job_id, refused[0], refused[1], now)
         details = {k: v for k, v in (("reason", reason), ("note", note)) if v}
         move_closure(session, closure, state, now, WORKER, f"closure.{state.lower()}", reason=reason,
                      details=details)
         if upstream is not None:
             closure.upstream_status = upstream.status
             upsert_jobs(session, [upstream], now)
+    return reason
 
 
 def _fail(deps: Deps, job_id: str, reason: str, upstream: ServiceJob | None = None) -> PermanentFailure:
@@ -86,6 +95,10 @@ def close_job(deps: Deps, job_id: str, attempt: int) -> None:
     if upstream.status != JobStatus.NOT_SERVICED:
         raise _fail(deps, job_id, f"On SP-API the job is {upstream.status}; it cannot be completed", upstream)
 
+    with deps.db.session() as session:
+        waiting = refusals.unreplaced(session, job_id, deps.settings.min_photos)
+    if waiting is not None:
+        raise _fail(deps, job_id, waiting)
     _ensure_uploaded(deps, job_id, attempt)
     data, appointment_id = _fulfillment(deps, job_id)
     try:
@@ -104,10 +117,31 @@ def close_job(deps: Deps, job_id: str, attempt: int) -> None:
         if upstream.status == JobStatus.COMPLETED:
             _finish(deps, job_id, ClosureState.COMPLETED, upstream=upstream)
             return
+        refusal = document_content_refusal(exc)
+        if refusal is not None:
+            raise _documents_refused(deps, job_id, appointment_id, data, refusal, upstream) from None
         raise _fail(deps, job_id, f"SP-API refused: {exc.message}", upstream) from None
     except SpApiError as exc:
         raise _fail(deps, job_id, f"SP-API refused: {exc.message or exc}") from None
     _finish(deps, job_id, ClosureState.COMPLETED, upstream=_upstream_or_none(deps, job_id))
+
+
+def _documents_refused(deps: Deps, job_id: str, appointment_id: str, data: FulfillmentData,
+                       message: str, upstream: ServiceJob) -> PermanentFailure:
+    """Amazon refused a document for what it holds (`message`): that document
+    FAILED, the closure FAILED naming it, for the technician to replace; never
+    retried as is."""
+    try:
+        refused = refusals.find_refused(deps.spapi, job_id, appointment_id, data.documents)
+    except TRANSIENT as probe:
+        raise RetryLater(f"finding the document SP-API refused: {probe}") from None
+    except SpApiError as probe:
+        return _fail(deps, job_id, f"SP-API refused: {message} (finding which document: {probe})", upstream)
+    if not refused:  # refused together but not alone: say what SP-API said
+        return _fail(deps, job_id, f"SP-API refused: {message}", upstream)
+    ids = [d.upload_destination_id for d in refused]
+    reason = _finish(deps, job_id, ClosureState.FAILED, upstream=upstream, refused=(ids, message))
+    return PermanentFailure(reason or message)
 
 
 def _ensure_uploaded(deps: Deps, job_id: str, attempt: int) -> None:
@@ -115,8 +149,9 @@ def _ensure_uploaded(deps: Deps, job_id: str, attempt: int) -> None:
     upload tasks so that no document is ever sent twice; one another worker is
     uploading right now is waited for (the closure is retried shortly)."""
     with deps.db.session() as session:
-        pending = session.execute(select(Document.id, Document.status, Document.failure_reason).where(
-            Document.service_job_id == job_id, Document.status != DocumentStatus.UPLOADED)).all()
+        pending = [(d.id, d.status, d.failure_reason) for d in session.scalars(select(Document).where(
+            Document.service_job_id == job_id, Document.status != DocumentStatus.UPLOADED))
+            if not d.refused_by_amazon]  # replaced (unreplaced() said so): left out, never sent
     owner = leases.owner_name(f"close_job-{uuid.uuid4().hex[:8]}")
     for document_id, status, failure in pending:
         if status == DocumentStatus.FAILED:

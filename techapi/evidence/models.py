@@ -58,12 +58,13 @@ class DocumentStatus(enum.StrEnum):
 D = DocumentStatus
 # The upload state machine. UPLOADING -> UPLOADING is the next attempt after a
 # passing failure; RECEIVED -> FAILED an upload that gave up before it began (its
-# blob gone, say); an UPLOADED document never changes again.
+# blob gone, say); UPLOADED -> FAILED a document Amazon refused at fulfillment for
+# what it holds (its malware check): it can never be sent, a replacement must be.
 DOCUMENT = Transitions("Document", DocumentStatus, {
     D.RECEIVED: {D.UPLOADING, D.FAILED},
     D.UPLOADING: {D.UPLOADING, D.UPLOADED, D.FAILED},
     D.FAILED: set(),
-    D.UPLOADED: set(),
+    D.UPLOADED: {D.FAILED},
 })
 # What counts towards readiness: a document that failed for good does not.
 COUNTED = (D.RECEIVED, D.UPLOADING, D.UPLOADED)
@@ -103,6 +104,12 @@ class Document(Base):
     uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def refused_by_amazon(self) -> bool:
+        """FAILED after it was uploaded: Amazon refused it at fulfillment. (An
+        upload that failed never got a destination: it is set with UPLOADED.)"""
+        return self.status == DocumentStatus.FAILED and self.upload_destination_id is not None
 
     @property
     def original_key(self) -> str:

@@ -74,6 +74,18 @@ class LwaError(SpApiError):
     """Login with Amazon refused to issue an access token."""
 
 
+# Why SP-API refuses a fulfillment document for what it holds (the message of
+# the model's setAppointmentFulfillmentData cases #23 and #28): the same
+# document sent again can only be refused again.
+DOCUMENT_CONTENT_REFUSALS = ("Document failed to meet malware check",)
+
+
+def document_content_refusal(error: SpApiError) -> str | None:
+    """SP-API's message refusing a document for what it holds, among its errors, or None."""
+    return next((e.message for e in error.errors for reason in DOCUMENT_CONTENT_REFUSALS if reason in e.message),
+                None)
+
+
 _BY_STATUS: dict[int, type[SpApiError]] = {
     400: SpApiBadRequest,
     403: SpApiForbidden,

@@ -11,6 +11,7 @@ from techapi.spapi.client import SpApiClient
 from techapi.spapi.lwa import LwaCredentials, LwaTokenProvider
 from techapi.spapi.ratelimit import LocalRateLimiter, RateLimiter
 from techapi.spapi.sandbox import (
+    IN_PROCESS_BASE_URL,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_REFRESH_TOKEN,
@@ -20,7 +21,7 @@ from techapi.spapi.shared_limits import PostgresRateLimiter, RedisRateLimiter, a
 from techapi.spapi.transport import Observer
 
 # Host name of the in-process sandbox; never resolved, requests go through WSGI.
-SANDBOX_BASE_URL = "http://sandbox.techapi.internal"
+SANDBOX_BASE_URL = IN_PROCESS_BASE_URL
 
 
 def build_limiter(settings: Settings, engine: Engine) -> RateLimiter:

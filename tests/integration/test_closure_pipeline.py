@@ -4,6 +4,7 @@ middle of a closure: test_stopping_workers.py)."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from techapi import create_app
 from techapi.auth.services import create_user
 from techapi.clock import SystemClock
 from techapi.config import load_settings
+from techapi.evidence.models import Document
 from techapi.jobs.sync import sync_day
 from techapi.queue import leases
 from techapi.queue.kinds import TaskKind
@@ -28,6 +30,7 @@ from techapi.spapi import plans
 from techapi.spapi.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_REFRESH_TOKEN, Faults
 from techapi.spapi.sandbox.seed import seed_bulk
 from techapi.worker.runner import Worker
+from tests import pdfs
 from tests.closing import ask_closure, make_ready
 from tests.conftest import NOW, PASSWORD
 from tests.workers import approve_all, ready_and_uploaded
@@ -151,6 +154,49 @@ def test_under_5xx_after_commit_and_timeouts_every_closure_completes_exactly_onc
         assert len(docs) == len(ev["documents"])
     state = world.sandbox.state
     assert state.calls_of(plans.COMPLETE_SERVICE_JOB, 500) + state.calls_of(plans.COMPLETE_SERVICE_JOB, 503) > 0
+
+
+def test_a_poa_amazon_finds_malware_in_fails_as_a_document_to_replace_and_the_retry_completes(make_world):
+    world = make_world(1)
+    job_id, client, tech, boss = world.job_ids[0], world.client, world.tech, world.boss
+    ready = make_ready(client, tech, job_id, photos=1, poa=pdfs.infected())  # EICAR in the content stream
+    infected, photo = ready["documents"][0]["id"], ready["documents"][1]["id"]
+    assert ask_closure(client, tech, job_id).status_code == 200
+    assert client.post(f"/v1/jobs/{job_id}/closure/approve", headers=boss).status_code == 200
+    assert Worker(world.app).drain(max_seconds=30) == 1  # the closure failed for good, once
+
+    closure = client.get(f"/v1/jobs/{job_id}/closure", headers=boss).get_json()
+    assert closure["state"] == "FAILED"
+    assert infected in closure["failureReason"] and photo not in closure["failureReason"]
+    assert "Document failed to meet malware check" in closure["failureReason"]
+    assert "replacement" in closure["failureReason"]
+    documents = {d["id"]: d for d in client.get(f"/v1/jobs/{job_id}/documents", headers=tech).get_json()["documents"]}
+    assert documents[infected]["status"] == "FAILED" and "malware check" in documents[infected]["failureReason"]
+    assert documents[photo]["status"] == "UPLOADED"
+    assert "POA_DOCUMENT" in client.get(f"/v1/jobs/{job_id}", headers=tech).get_json()["stillNeeded"]
+    assert world.sandbox.state.jobs[job_id].status == "NOT_SERVICED"
+
+    # Retried before a replacement: failed at once, nothing sent again.
+    sent = world.sandbox.state.calls_of(plans.SET_FULFILLMENT_DATA)
+    assert client.post(f"/v1/jobs/{job_id}/closure/retry", headers=boss).status_code == 200
+    assert Worker(world.app).drain(max_seconds=30) == 1
+    closure = client.get(f"/v1/jobs/{job_id}/closure", headers=boss).get_json()
+    assert closure["state"] == "FAILED" and infected in closure["failureReason"]
+    assert world.sandbox.state.calls_of(plans.SET_FULFILLMENT_DATA) == sent
+
+    replacement = client.post(f"/v1/jobs/{job_id}/documents", headers=tech, content_type="multipart/form-data",
+                              data={"kind": "POA", "file": (io.BytesIO(pdfs.signed()), "poa-rescan.pdf")})
+    assert replacement.status_code == 201, replacement.get_json()
+    assert client.post(f"/v1/jobs/{job_id}/closure/retry", headers=boss).status_code == 200
+    assert Worker(world.app).drain(max_seconds=30) == 0
+    assert world.states() == {job_id: "COMPLETED"} and world.completions() == [1]
+    with world.deps.db.session() as session:
+        uploaded = dict(session.execute(select(Document.id, Document.upload_destination_id)).all())
+    sent_last = {d["uploadDestinationId"] for d in world.sandbox.state.jobs[job_id].fulfillment["fulfillmentDocuments"]}
+    assert sent_last == {uploaded[photo], uploaded[replacement.get_json()["id"]]}
+    history = client.get(f"/v1/jobs/{job_id}/closure", headers=boss).get_json()["history"]
+    failed = [e for e in history if e["action"] == "closure.failed"]
+    assert len(failed) == 2
 
 
 RACE = TaskKind("race", priority=5, run=lambda deps, ref, attempt: None)

@@ -20,9 +20,10 @@ from jsonschema import Draft4Validator
 
 from techapi.spapi import plans
 from techapi.spapi.client import ServiceJobsQuery
-from techapi.spapi.sandbox import routes
+from techapi.spapi.sandbox import Faults, routes
 from techapi.spapi.sandbox.routing import Operation
 from techapi.spapi.types import FulfillmentData, FulfillmentDocument
+from tests import pdfs
 from tests.conftest import NOW, http_client
 from tests.integration.test_sandbox import open_job, tiny_png, upload
 
@@ -200,11 +201,14 @@ def test_upload_destination_cases_from_the_model_get_the_same_status_and_message
     assert replayed == 5
 
 
-def test_fulfillment_time_cases_from_the_model_are_refused_with_its_messages(model, http_sandbox):
+def fulfillment_url(server, job_id: str, appt: str) -> str:
+    return f"{server.url}/service/v1/serviceJobs/{job_id}/appointments/{appt}/fulfillment"
+
+
+def test_fulfillment_time_cases_from_the_model_get_exactly_its_answer(model, http_sandbox):
     """Replays the model's 422 cases whose body is only a fulfillmentTime, on a
-    real job of ours. Amazon's canned answers are not all consistent with each
-    other (one offset time is refused as "not UTC", another as "in future"), so
-    our message must be among the errors we return, or the UTC rule must fire."""
+    real job of ours: the same status and the same error list, one error where
+    the model has one (presence, then format, future, order, and UTC last)."""
     headers = {"x-amz-access-token": http_client(http_sandbox).tokens.get()}
     job_id, appt = open_job(http_sandbox)
     replayed = 0
@@ -212,11 +216,48 @@ def test_fulfillment_time_cases_from_the_model_are_refused_with_its_messages(mod
         body = copy.deepcopy(params["body"]["value"])
         if status != 422 or set(body) != {"fulfillmentTime"}:
             continue
-        response = httpx.put(f"{http_sandbox.url}/service/v1/serviceJobs/{job_id}/appointments/{appt}/fulfillment",
-                             headers=headers, json=body)
-        assert response.status_code == 422
-        ours = [e["message"] for e in response.json()]
-        wanted = expected[0]["message"]
-        assert wanted in ours or any("is not in UTC format" in m for m in ours), (body, ours, wanted)
+        response = httpx.put(fulfillment_url(http_sandbox, job_id, appt), headers=headers, json=body)
+        assert (response.status_code, response.json()) == (422, expected), body
         replayed += 1
-    assert replayed >= 7
+    assert replayed == 7
+
+
+def test_the_models_malware_cases_are_what_a_document_carrying_eicar_gets(model, http_sandbox):
+    """Cases #23 and #28 (Amazon's malware check), with the sandbox's magic
+    upload destination replaced by a real upload of a PDF carrying the EICAR
+    test string, and the resources by the job's own technician."""
+    client = http_client(http_sandbox)
+    headers = {"x-amz-access-token": client.tokens.get()}
+    job_id, appt = open_job(http_sandbox)
+    tech = http_sandbox.sandbox.state.jobs[job_id].payload["appointments"][0]["assignedTechnicians"][0]
+    dest, put, sha = upload(client, pdfs.infected(), "PDF")
+    assert put.status_code == 200
+    cases = [(params["body"]["value"], expected)
+             for status, params, expected in _static_cases(model, "setAppointmentFulfillmentData")
+             if status == 422 and "malware" in json.dumps(expected)]
+    assert len(cases) == 2
+    for body, expected in cases:
+        body = copy.deepcopy(body)
+        body["fulfillmentDocuments"] = [{"uploadDestinationId": dest.upload_destination_id, "contentSha256": sha}]
+        if "appointmentResources" in body:
+            body["appointmentResources"] = [{"resourceId": tech["technicianId"]}]
+        response = httpx.put(fulfillment_url(http_sandbox, job_id, appt), headers=headers, json=body)
+        assert (response.status_code, response.json()) == (422, expected), body
+    assert http_sandbox.sandbox.state.jobs[job_id].fulfillment == {}  # nothing was set
+
+
+def test_every_error_status_of_set_fulfillment_data_is_a_bare_error_list(model, http_sandbox):
+    client = http_client(http_sandbox)
+    job_id, appt = open_job(http_sandbox)
+    url = fulfillment_url(http_sandbox, job_id, appt)
+    body = {"fulfillmentTime": {"startTime": "2026-06-15T10:00:00Z", "endTime": "2026-06-15T11:00:00Z"}}
+    headers = {"x-amz-access-token": client.tokens.get()}
+    answers = [httpx.put(url, json=body, headers={"x-amz-access-token": "Atza|forged"}),
+               httpx.put(url, json={}, headers=headers)]
+    script = [429, 500, 503]
+    http_sandbox.sandbox.set_faults(Faults(script={"setAppointmentFulfillmentData": list(script)}))
+    answers += [httpx.put(url, json=body, headers=headers) for _ in script]
+    assert [r.status_code for r in answers] == [403, 400, *script]
+    for response in answers:
+        assert isinstance(response.json(), list), response.json()
+        assert_response_matches(model, "setAppointmentFulfillmentData", response)

@@ -80,3 +80,16 @@ def test_resyncing_the_same_data_changes_nothing(deps, clock):
     with deps.db.session() as session:
         after = {j.service_job_id: (j.status, j.appointment_start) for j in session.scalars(select(Job))}
     assert before == after
+
+
+def test_the_job_of_the_day_is_there_on_a_day_the_sandbox_was_not_started_on(deps, client, auth, world, clock):
+    """techapi and its in-process sandbox left running two midnights long."""
+    auth.user("tech", "technician", technician_id=world.technician_ids[0])
+    sync(deps)
+    clock.advance(days=2)
+    result = sync_day(deps)  # today, by the clock
+    # The day's full pull, and the incremental pull that sees both new days appear.
+    assert result.day == NOW.date() + timedelta(days=2) and result.full and result.created == 2 * 32
+    jobs = client.get("/v1/jobs", headers=auth.headers("tech")).get_json()["jobs"]
+    assert len(jobs) == 5
+    assert all(j["appointment"]["start"].startswith(result.day.isoformat()) for j in jobs)

@@ -26,12 +26,18 @@ from techapi.spapi.ratelimit import TokenBucket
 from techapi.spapi.sandbox import routes, rules
 from techapi.spapi.sandbox.faults import Faults, inject_faults
 from techapi.spapi.sandbox.routing import Operation, Reply, fail, quota_exceeded
-from techapi.spapi.sandbox.seed import DemoWorld, seed_demo
+from techapi.spapi.sandbox.seed import DemoWorld, roll_forward, seed_demo
 from techapi.spapi.sandbox.state import SandboxState
 
 SANDBOX_CLIENT_ID = "amzn1.application-oa2-client.sandbox"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 SANDBOX_REFRESH_TOKEN = "Atzr|sandbox-refresh-token"
+# The in-process sandbox's host name: never resolved, requests go through WSGI.
+IN_PROCESS_BASE_URL = "http://sandbox.techapi.internal"
+# The model's one operation whose every error status (400 to 503) is a bare
+# ErrorList; the others wrap it in {"errors": [...]}. Handlers, the access-token
+# check, usage plans and faults all raise the wrapped form; respond() unwraps it.
+BARE_ERROR_LISTS = frozenset({plans.SET_FULFILLMENT_DATA})
 
 
 @dataclass
@@ -42,6 +48,10 @@ class SandboxConfig:
     token_ttl_seconds: int = 3600
     url_ttl_seconds: int = 300
     enforce_rate_limits: bool = True
+    # Where the sandbox is reached: the base of the upload URLs it hands out, never
+    # the caller's Host header. None: its server's own URL over HTTP (server.py),
+    # IN_PROCESS_BASE_URL in-process.
+    base_url: str | None = None
     usage_plans: dict[str, plans.UsagePlan] = field(default_factory=lambda: dict(plans.USAGE_PLANS))
 
 
@@ -72,6 +82,10 @@ class Sandbox:
         sandbox.world = seed_demo(sandbox.state, today, tz_name, marketplace_id)
         return sandbox
 
+    @property
+    def base_url(self) -> str:
+        return (self.config.base_url or IN_PROCESS_BASE_URL).rstrip("/")
+
     def set_faults(self, faults: Faults) -> None:
         self.faults = faults
         self._rng = random.Random(faults.seed)
@@ -81,6 +95,8 @@ class Sandbox:
         return self.dispatch(request)(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        if self.world is not None:  # a demo world left running past midnight gets its new day
+            roll_forward(self.state, self.world, self.clock.now())
         adapter = self.url_map.bind_to_environ(request.environ)
         name = "unknown"
         try:
@@ -101,6 +117,8 @@ class Sandbox:
     def respond(self, name: str, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
         """A JSON answer with SP-API's headers, counted under `name` in the statistics."""
         self.state.count(name, status)
+        if status >= 400 and name in BARE_ERROR_LISTS and isinstance(body, dict) and "errors" in body:
+            body = body["errors"]
         out = {"x-amzn-RequestId": str(uuid.uuid4())}
         plan = self.config.usage_plans.get(name)
         if plan is not None and status != 403:

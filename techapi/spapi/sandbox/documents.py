@@ -55,7 +55,7 @@ def create_upload_destination(sandbox: Sandbox, request: Request) -> tuple[int, 
     mime = rules.MIME[dest.content_type]
     return 200, {"payload": {
         "uploadDestinationId": dest.upload_destination_id,
-        "url": _presign(sandbox, request.host_url, dest, now, mime),
+        "url": _presign(sandbox, dest, now, mime),
         "encryptionDetails": {
             "standard": "AES",
             "initializationVector": base64.b64encode(dest.iv).decode(),
@@ -70,11 +70,11 @@ def _signature(key: bytes, token: str, amz_date: str, expires: str, content_type
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _presign(sandbox: Sandbox, host_url: str, dest: Destination, now: datetime, mime: str) -> str:
+def _presign(sandbox: Sandbox, dest: Destination, now: datetime, mime: str) -> str:
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     expires = str(sandbox.config.url_ttl_seconds)
     signature = _signature(sandbox.signing_key, dest.upload_token, amz_date, expires, mime)
-    return (f"{host_url.rstrip('/')}/_sandbox/uploads/{dest.upload_token}"
+    return (f"{sandbox.base_url}/_sandbox/uploads/{dest.upload_token}"
             f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={amz_date}"
             f"&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Expires={expires}"
             f"&X-Amz-Signature={signature}")

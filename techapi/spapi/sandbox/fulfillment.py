@@ -11,7 +11,7 @@ from werkzeug.wrappers import Request
 from techapi.spapi.reasons import allowed_cancellation_codes
 from techapi.spapi.sandbox import rules
 from techapi.spapi.sandbox.jobs import check_job_id, find_job
-from techapi.spapi.sandbox.routing import Reply, fail
+from techapi.spapi.sandbox.routing import fail
 
 if TYPE_CHECKING:
     from techapi.spapi.sandbox.app import Sandbox
@@ -20,32 +20,33 @@ FULFILLMENT_KEYS = ("estimatedArrivalTime", "fulfillmentTime", "appointmentResou
 
 
 def set_fulfillment_data(sandbox: Sandbox, request: Request, job_id: str, appointment_id: str) -> tuple[int, Any]:
-    # This operation's 4xx body is a bare ErrorList, per the model.
+    # Raised wrapped like every other operation's; the core sends them as the
+    # model's bare ErrorList (app.BARE_ERROR_LISTS).
     bad = [n for n, v in (("serviceJobId", job_id), ("appointmentId", appointment_id))
            if not 1 <= len(v) <= 100 or (n == "appointmentId" and len(v) < 5)]
     if bad:
-        raise Reply(400, [rules.missing(bad)])
+        raise fail(400, rules.missing(bad))
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise Reply(400, [rules.err("Could not parse the JSON payload.")])
+        raise fail(400, rules.err("Could not parse the JSON payload."))
     if not any(k in body for k in FULFILLMENT_KEYS):
-        raise Reply(400, [rules.err("No fulfillment artifacts provided in JSON payload.")])
+        raise fail(400, rules.err("No fulfillment artifacts provided in JSON payload."))
     now = sandbox.clock.now()
     state = sandbox.state
     with state.lock:
         job = state.jobs.get(job_id)
         if job is None:
-            raise Reply(422, [rules.err(f"No job exist with jobId : {job_id}")])
+            raise fail(422, rules.err(f"No job exist with jobId : {job_id}"))
         if job.status != "NOT_SERVICED":
-            raise Reply(422, [rules.err(f"Job with id {job_id} can not be updated. "
-                                        "Please check if the job is in valid status.")])
+            raise fail(422, rules.err(f"Job with id {job_id} can not be updated. "
+                                      "Please check if the job is in valid status."))
         appt = job.appointment(appointment_id)
         if appt is None:
-            raise Reply(422, [rules.err(f"Appointment with id {appointment_id} is not present in "
-                                        "the job. Please check the input again.")])
+            raise fail(422, rules.err(f"Appointment with id {appointment_id} is not present in "
+                                      "the job. Please check the input again."))
         if appt.get("appointmentStatus") != "ACTIVE":
-            raise Reply(422, [rules.err(f"Appointment with appointment id {appointment_id} is not "
-                                        "valid to update. Please check the input again")])
+            raise fail(422, rules.err(f"Appointment with appointment id {appointment_id} is not "
+                                      "valid to update. Please check the input again"))
         errors: list[rules.Error] = []
         if "appointmentResources" in body:
             errors += rules.check_resources(body["appointmentResources"], state.technicians)
@@ -63,7 +64,7 @@ def set_fulfillment_data(sandbox: Sandbox, request: Request, job_id: str, appoin
                     dest = state.destinations.get(dest_id) if isinstance(dest_id, str) else None
                     errors += rules.check_document(doc, dest)
         if errors:
-            raise Reply(422, errors)
+            raise fail(422, *errors)
         for key in FULFILLMENT_KEYS:
             if key in body:
                 job.fulfillment[key] = json.loads(json.dumps(body[key]))

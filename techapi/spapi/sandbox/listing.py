@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,9 @@ from techapi.spapi.sandbox.state import SandboxJob, SandboxState
 
 LIST_LIMITS = {"serviceOrderIds": 20, "productOrderIds": 20, "trackingIds": 20,
                "asins": 20, "requiredSkills": 20, "storeIds": 50, "marketplaceIds": 1}
+# The model's item patterns of the list filters that have one.
+LIST_PATTERNS = {"serviceOrderIds": re.compile(r"^[0-9\-]+$"), "productOrderIds": re.compile(r"^[0-9\-]+$"),
+                 "trackingIds": re.compile(r"^[A-Za-z0-9\-]+$")}
 DATE_PARAMS = ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore",
                "scheduleStartDate", "scheduleEndDate")
 
@@ -30,6 +34,8 @@ def _csv(args: MultiDict, name: str) -> list[str]:
     # Swagger 2's default collectionFormat is csv; repeated keys are accepted too.
     values = [v for raw in args.getlist(name) for v in raw.split(",") if v]
     if name in LIST_LIMITS and len(values) > LIST_LIMITS[name]:
+        raise _Invalid(rules.missing([name]))
+    if name in LIST_PATTERNS and not all(LIST_PATTERNS[name].match(v) for v in values):
         raise _Invalid(rules.missing([name]))
     return values
 
@@ -93,14 +99,17 @@ def _matches(job: SandboxJob, f: dict[str, Any]) -> bool:
     for name, value in checks:
         if f[name] and value not in f[name]:
             return False
-    skills = set(p.get("scopeOfWork", {}).get("requiredSkills", []))
-    return not (f["requiredSkills"] and not skills & set(f["requiredSkills"]))
+    for name in ("requiredSkills", "productOrderIds", "trackingIds"):
+        held = p.get("scopeOfWork", {}).get(name, []) if name == "requiredSkills" else p.get(name, [])
+        if f[name] and not set(held) & set(f[name]):
+            return False
+    return True
 
 
 def _parse(args: MultiDict) -> dict[str, Any]:
     f: dict[str, Any] = {name: _csv(args, name) for name in
                          ("marketplaceIds", "serviceJobStatus", "storeIds", "serviceOrderIds",
-                          "asins", "requiredSkills")}
+                          "asins", "requiredSkills", "productOrderIds", "trackingIds")}
     if not f["marketplaceIds"]:
         raise _Invalid(rules.missing(["marketplaceIds"]))
     bad_status = [s for s in f["serviceJobStatus"] if s not in JOB_STATUSES]

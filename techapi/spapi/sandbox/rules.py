@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -62,35 +63,33 @@ def is_utc(value: str) -> bool:
 
 
 def check_fulfillment_time(ft: Any, now: datetime) -> list[Error]:
+    """At most one error, found in the order the model's cases show: both times
+    present, then parseable, not in the future, end after start, and only then in
+    UTC (an offset time in the past is refused for being in the future or out of
+    order first, and a missing end hides a start that is not UTC)."""
     if not isinstance(ft, dict):
         return [err("Could not parse given fulfillmentTime. Please provide startTime and endTime")]
-    errors: list[Error] = []
+    for key, name in (("startTime", "start"), ("endTime", "end")):
+        if ft.get(key) is None:
+            return [err(f"Appointment {name} time is required. Please check the input again.")]
+    raw = {key: ft[key] for key in ("startTime", "endTime")}
     parsed: dict[str, datetime] = {}
-    for key in ("startTime", "endTime"):
-        raw = ft.get(key)
-        if raw is None:
-            continue
-        value = parse_time(raw)
-        if value is None:
-            errors.append(err(f"Could not parse given time input {raw}. Please provide time in ISO8601 format"))
-        elif not is_utc(raw):
-            errors.append(err(f"ISO8601 time {raw} is not in UTC format. Please provide time in UTC"))
-        else:
-            parsed[key] = value
-    if errors:
-        return errors
-    if ft.get("startTime") is None:
-        errors.append(err("Appointment start time is required. Please check the input again."))
-    if ft.get("endTime") is None:
-        errors.append(err("Appointment end time is required. Please check the input again."))
-    start, end = parsed.get("startTime"), parsed.get("endTime")
-    if start and start > now:
-        errors.append(err("Appointment start time should not be in future. Please check the input again"))
-    if end and end > now:
-        errors.append(err("Appointment end time should not be in future. Please check the input again"))
-    if start and end and end < start:
-        errors.append(err("Appointment end time should be after start time. Please check the input again."))
-    return errors
+    for key, value in raw.items():
+        when = parse_time(value)
+        if when is None:
+            return [err(f"Could not parse given time input {value}. Please provide time in ISO8601 format")]
+        parsed[key] = when
+    start, end = parsed["startTime"], parsed["endTime"]
+    if start > now:
+        return [err("Appointment start time should not be in future. Please check the input again")]
+    if end > now:
+        return [err("Appointment end time should not be in future. Please check the input again")]
+    if end < start:
+        return [err("Appointment end time should be after start time. Please check the input again.")]
+    for value in raw.values():
+        if not is_utc(value):
+            return [err(f"ISO8601 time {value} is not in UTC format. Please provide time in UTC")]
+    return []
 
 
 def check_arrival_time(eta: Any) -> list[Error]:
@@ -112,6 +111,30 @@ def check_resources(resources: Any, known: dict[str, str]) -> list[Error]:
     if any(i not in known for i in ids):
         return [err("One or more resources provided does not exist or is deleted. Please check the input again.")]
     return []
+
+
+# The EICAR anti-virus test file: harmless, and every scanner reports it as
+# malware. Amazon scans what is uploaded; the sandbox scans for this alone.
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+MAX_INFLATED = 16 * 1024 * 1024  # per stream: a scanner unpacks, within bounds
+
+
+def carries_malware(plain: bytes) -> bool:
+    """The EICAR string in the document, or in one of its Flate-compressed PDF
+    streams (a content stream or an embedded file), as a scanner unpacks them."""
+    if EICAR in plain:
+        return True
+    if not plain.startswith(MAGIC["PDF"]):
+        return False
+    for found in PDF_STREAM.finditer(plain):
+        try:
+            inflated = zlib.decompressobj().decompress(found.group(1), MAX_INFLATED)
+        except zlib.error:
+            continue
+        if EICAR in inflated:
+            return True
+    return False
 
 
 def _poa(reason: str) -> Error:
@@ -152,6 +175,8 @@ def check_document(doc: Any, dest: Destination | None) -> list[Error]:
     if doc.get("contentSha256") != expected:
         return [_poa("Document failed to meet sanity check. Could not get a Sha256 Message Digest "
                      "instance. Please review document uploaded")]
+    if carries_malware(plain):
+        return [_poa("Document failed to meet malware check. Please review document uploaded")]
     return []
 
 

@@ -3,6 +3,7 @@ every process, so `techapi sync` and `techapi serve` see one world."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 import uuid
@@ -41,6 +42,9 @@ class DemoWorld:
     marketplace_id: str
     store_ids: tuple[str, ...]
     technician_ids: tuple[str, ...]
+    tz_name: str = "UTC"
+    seed: int = DEMO_SEED
+    technicians: tuple[tuple[str, str, str], ...] = ()  # (technicianId, name, storeId)
 
     @property
     def demo_technician_id(self) -> str:
@@ -61,6 +65,11 @@ def _uuid(rng: random.Random) -> str:
 
 def _order_id(rng: random.Random) -> str:
     return f"{rng.randint(111, 999)}-{rng.randint(1000000, 9999999)}-{rng.randint(1000000, 9999999)}"
+
+
+def _tracking_id(job_id: str) -> str:
+    # From the job ID, not the generator, so adding it moved no other seeded value.
+    return f"TBA{int(hashlib.sha256(job_id.encode()).hexdigest()[:12], 16) % 10**12:012d}"
 
 
 def make_job(
@@ -108,6 +117,8 @@ def make_job(
             "itemStatus": "DELIVERED", "brandName": "Sandbox",
         }],
     }
+    job["productOrderIds"] = [item["orderId"] for item in job["associatedItems"]]
+    job["trackingIds"] = [_tracking_id(job_id)]
     if start is not None:
         appt_status = {"COMPLETED": "COMPLETED", "CANCELLED": "CANCELLED"}.get(status, "ACTIVE")
         appointment: dict[str, Any] = {
@@ -127,40 +138,80 @@ def seed_demo(
     """Two stores, three technicians each, five jobs per technician per day for
     yesterday, today and tomorrow, plus a few jobs still waiting for a slot."""
     rng = random.Random(seed)
-    tz = ZoneInfo(tz_name)
     stores = [(_uuid(rng), name) for name in ("Seattle North", "Seattle South")]
     techs: list[tuple[str, str, str]] = []  # (technicianId, name, storeId)
     for store_id, _ in stores:
         for _ in range(3):
             techs.append((_amazon_id(rng), f"{rng.choice(FIRST)} {rng.choice(LAST)}", store_id))
-    # Job IDs depend on the seed and the day only, so every process agrees.
+    world = DemoWorld(
+        marketplace_id=marketplace_id,
+        store_ids=tuple(s for s, _ in stores),
+        technician_ids=tuple(t for t, _, _ in techs),
+        tz_name=tz_name,
+        seed=seed,
+        technicians=tuple(techs),
+    )
     for offset in (-1, 0, 1):
-        day = today + timedelta(days=offset)
-        day_rng = random.Random(f"{seed}-{day.isoformat()}")
-        for tech_id, tech_name, store_id in techs:
-            for slot in SLOTS:
-                start = datetime.combine(day, slot, tzinfo=tz)
-                status = "COMPLETED" if offset < 0 and day_rng.random() < 0.8 else "NOT_SERVICED"
-                state.add_job(make_job(
-                    day_rng, marketplace_id=marketplace_id, store_id=store_id,
-                    technician=(tech_id, tech_name), start=start, status=status,
-                    created=start - timedelta(days=day_rng.randint(2, 20)),
-                ))
-        for store_id, _ in stores:
-            state.add_job(make_job(
-                day_rng, marketplace_id=marketplace_id, store_id=store_id, technician=None,
-                start=None, status="PENDING_SCHEDULE",
-                created=datetime.combine(day, time(9), tzinfo=tz) - timedelta(days=3),
-            ))
+        seed_day(state, world, today + timedelta(days=offset), today)
     for store_id, name in stores:
         state.stores[store_id] = name
     for tech_id, name, _ in techs:
         state.technicians[tech_id] = name
-    return DemoWorld(
-        marketplace_id=marketplace_id,
-        store_ids=tuple(s for s, _ in stores),
-        technician_ids=tuple(t for t, _, _ in techs),
-    )
+    return world
+
+
+def seed_day(state: SandboxState, world: DemoWorld, day: date, today: date,
+             appeared_at: datetime | None = None) -> None:
+    """One day of the demo world, once. Job IDs depend on the seed and the day
+    only, so every process agrees. A day before `today` is 80% COMPLETED, each job
+    last updated when its appointment ended. `appeared_at`: a day added while the
+    sandbox runs (roll_forward) was last updated then, so an incremental sync sees it."""
+    tz = ZoneInfo(world.tz_name)
+    past = day < today
+    day_rng = random.Random(f"{world.seed}-{day.isoformat()}")
+    with state.lock:
+        if day in state.seeded_days:
+            return
+        state.seeded_days.add(day)
+        for tech_id, tech_name, store_id in world.technicians:
+            for slot in SLOTS:
+                start = datetime.combine(day, slot, tzinfo=tz)
+                status = "COMPLETED" if past and day_rng.random() < 0.8 else "NOT_SERVICED"
+                job = make_job(
+                    day_rng, marketplace_id=world.marketplace_id, store_id=store_id,
+                    technician=(tech_id, tech_name), start=start, status=status,
+                    created=start - timedelta(days=day_rng.randint(2, 20)),
+                )
+                minutes = job["appointments"][0]["appointmentTime"]["durationInMinutes"]
+                finished = start + timedelta(minutes=minutes) if status == "COMPLETED" else None
+                state.add_job(job, updated_at=_latest(finished, appeared_at))
+        for store_id in world.store_ids:
+            state.add_job(make_job(
+                day_rng, marketplace_id=world.marketplace_id, store_id=store_id, technician=None,
+                start=None, status="PENDING_SCHEDULE",
+                created=datetime.combine(day, time(9), tzinfo=tz) - timedelta(days=3),
+            ), updated_at=appeared_at)
+
+
+def _latest(*times: datetime | None) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def roll_forward(state: SandboxState, world: DemoWorld, now: datetime) -> list[date]:
+    """The days around `now` the world lacks (yesterday, today, tomorrow), seeded:
+    a sandbox left running past midnight always has the job of the day. Days
+    skipped over (a sandbox asleep for a week) are not filled in."""
+    today = now.astimezone(ZoneInfo(world.tz_name)).date()
+    added = []
+    for offset in (-1, 0, 1):
+        day = today + timedelta(days=offset)
+        with state.lock:
+            if day in state.seeded_days:
+                continue
+        seed_day(state, world, day, today, appeared_at=now)
+        added.append(day)
+    return added
 
 
 def seed_bulk(

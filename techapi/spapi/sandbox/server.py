@@ -16,6 +16,8 @@ class SandboxServer:
     def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sandbox = sandbox
         self._server: BaseWSGIServer = make_server(host, port, sandbox, threaded=True)
+        if sandbox.config.base_url is None:  # its upload URLs point here, whatever Host a caller sends
+            sandbox.config.base_url = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-http", daemon=True
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from techapi.clock import parse_iso
@@ -73,6 +73,7 @@ class SandboxState:
         self.jobs: dict[str, SandboxJob] = {}
         self.technicians: dict[str, str] = {}  # technicianId -> name
         self.stores: dict[str, str] = {}  # storeId -> name
+        self.seeded_days: set[date] = set()  # the demo world's days (seed.seed_day)
         self.destinations: dict[str, Destination] = {}
         self.destinations_by_token: dict[str, Destination] = {}
         self.access_tokens: dict[str, datetime] = {}
