@@ -106,3 +106,12 @@ def parse_error_body(body: object) -> list[ErrorDetail]:
                 )
             )
     return out
+
+
+def raise_body_errors(operation: str, *holders: object) -> None:
+    """Some operations answer a refusal with a 2xx whose body (or payload) lists
+    errors (an unknown resourceId, a reservation that does not fit): raised as a 422 would be."""
+    for holder in holders:
+        errors = parse_error_body(holder) if isinstance(holder, dict) else []
+        if errors:
+            raise SpApiUnprocessable(operation, 200, errors)

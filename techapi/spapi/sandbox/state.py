@@ -73,6 +73,7 @@ class SandboxState:
         self.jobs: dict[str, SandboxJob] = {}
         self.technicians: dict[str, str] = {}  # technicianId -> name
         self.stores: dict[str, str] = {}  # storeId -> name
+        self.calendars: dict[str, Any] = {}  # storeId -> schedule and reservations (capacity.StoreCalendar)
         self.destinations: dict[str, Destination] = {}
         self.destinations_by_token: dict[str, Destination] = {}
         self.access_tokens: dict[str, datetime] = {}
