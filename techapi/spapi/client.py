@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from techapi.clock import iso_z
 from techapi.spapi import plans
+from techapi.spapi.appointments import AppointmentOperations
 from techapi.spapi.errors import SpApiError
 from techapi.spapi.resources import ResourceOperations
 from techapi.spapi.types import (
@@ -64,9 +65,9 @@ def _path(value: str) -> str:
     return quote(value, safe="")
 
 
-class SpApiClient(ResourceOperations):
-    """One method per operation, our own types in and out. The resource
-    (capacity) operations live in resources.py."""
+class SpApiClient(AppointmentOperations, ResourceOperations):
+    """One method per operation, our own types in and out. The scheduling
+    operations live in appointments.py and resources.py."""
 
     def get_service_jobs(self, query: ServiceJobsQuery, page_token: str | None = None) -> JobPage:
         params: dict[str, str] = {

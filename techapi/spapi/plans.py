@@ -19,6 +19,11 @@ CREATE_UPLOAD_DESTINATION = "createServiceDocumentUploadDestination"
 SET_FULFILLMENT_DATA = "setAppointmentFulfillmentData"
 COMPLETE_SERVICE_JOB = "completeServiceJobByServiceJobId"
 CANCEL_SERVICE_JOB = "cancelServiceJobByServiceJobId"
+GET_APPOINTMENT_SLOTS = "getAppointmentSlots"
+GET_JOB_APPOINTMENT_SLOTS = "getAppointmmentSlotsByJobId"  # sic: the model's spelling
+ADD_APPOINTMENT = "addAppointmentForServiceJobByServiceJobId"
+RESCHEDULE_APPOINTMENT = "rescheduleAppointmentForServiceJobByServiceJobId"
+ASSIGN_RESOURCES = "assignAppointmentResources"
 UPDATE_SCHEDULE = "updateSchedule"
 CREATE_RESERVATION = "createReservation"
 UPDATE_RESERVATION = "updateReservation"
@@ -33,6 +38,11 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     SET_FULFILLMENT_DATA: UsagePlan(5, 20),
     COMPLETE_SERVICE_JOB: UsagePlan(5, 20),
     CANCEL_SERVICE_JOB: UsagePlan(5, 20),
+    GET_APPOINTMENT_SLOTS: UsagePlan(20, 40),
+    GET_JOB_APPOINTMENT_SLOTS: UsagePlan(5, 20),
+    ADD_APPOINTMENT: UsagePlan(5, 20),
+    RESCHEDULE_APPOINTMENT: UsagePlan(5, 20),
+    ASSIGN_RESOURCES: UsagePlan(1, 2),
     UPDATE_SCHEDULE: UsagePlan(5, 20),
     CREATE_RESERVATION: UsagePlan(5, 20),
     UPDATE_RESERVATION: UsagePlan(5, 20),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from werkzeug.routing import Map, Rule
 
 from techapi.spapi import plans
-from techapi.spapi.sandbox import documents, fulfillment, inspection, jobs, lwa, resources
+from techapi.spapi.sandbox import appointments, documents, fulfillment, inspection, jobs, lwa, resources
 from techapi.spapi.sandbox.routing import Endpoint, Operation, Route
 
 JOB_PATH = "/service/v1/serviceJobs/<job_id>"
@@ -32,6 +32,14 @@ ROUTES: tuple[Route, ...] = (
     # documents.py
     Operation(plans.CREATE_UPLOAD_DESTINATION, "POST", "/service/v1/documents", documents.create_upload_destination),
     Endpoint("upload", "PUT", "/_sandbox/uploads/<token>", documents.upload),
+    # appointments.py
+    Operation(plans.GET_APPOINTMENT_SLOTS, "GET", "/service/v1/appointmentSlots", appointments.get_slots),
+    Operation(plans.GET_JOB_APPOINTMENT_SLOTS, "GET", f"{JOB_PATH}/appointmentSlots", appointments.get_job_slots),
+    Operation(plans.ADD_APPOINTMENT, "POST", f"{JOB_PATH}/appointments", appointments.add_appointment),
+    Operation(plans.RESCHEDULE_APPOINTMENT, "POST", f"{JOB_PATH}/appointments/<appointment_id>",
+              appointments.reschedule_appointment),
+    Operation(plans.ASSIGN_RESOURCES, "PUT", f"{JOB_PATH}/appointments/<appointment_id>/resources",
+              appointments.assign_resources),
     # resources.py
     Operation(plans.UPDATE_SCHEDULE, "PUT", f"{RESOURCE_PATH}/schedules", resources.update_schedule),
     Operation(plans.CREATE_RESERVATION, "POST", "/service/v1/reservation", resources.create_reservation),
