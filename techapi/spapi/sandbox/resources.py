@@ -90,8 +90,9 @@ def _reservation_body(request: Request, *, type_required: bool) -> tuple[str, st
     return resource_id, kind, record, body["reservation"]
 
 
-def _refuse(reservation: Any) -> tuple[int, Any]:
-    return 200, {"payload": {"reservation": reservation, "errors": [rules.err(NO_CAPACITY)]}}
+def _refuse(reservation: dict[str, Any], kind: str) -> tuple[int, Any]:
+    """The model's refusal: a 200 whose payload holds the reservation as sent, and the errors."""
+    return 200, {"payload": {"reservation": {**reservation, "type": kind}, "errors": [rules.err(NO_CAPACITY)]}}
 
 
 def create_reservation(sandbox: Sandbox, request: Request) -> tuple[int, Any]:
@@ -103,12 +104,18 @@ def create_reservation(sandbox: Sandbox, request: Request) -> tuple[int, Any]:
             return 200, UNKNOWN_RESOURCE
         # "Creating a reservation requires that the resource has the requested capacity available."
         if not capacity.fits(state, resource_id, record):
-            return _refuse(raw)
+            return _refuse(raw, kind)
         cal = capacity.calendar(state, resource_id, create=True)
         assert cal is not None
         new_id = str(uuid.uuid4())
-        cal.reservations[new_id] = capacity.Reservation(new_id, kind, record, raw.get("availability"))
-    return 200, {"payload": {"reservation": {"reservationId": new_id}}}
+        made = cal.reservations[new_id] = capacity.Reservation(new_id, kind, record, raw.get("availability"))
+    return 200, _made(made)
+
+
+def _made(reservation: capacity.Reservation) -> dict[str, Any]:
+    # The guide shows only the new reservationId; the model's Reservation also requires type and availability.
+    return {"payload": {"reservation": {"reservationId": reservation.reservation_id, "type": reservation.kind,
+                                        "availability": reservation.raw}}}
 
 
 def _find(state: Any, reservation_id: str) -> capacity.StoreCalendar | None:
@@ -128,13 +135,13 @@ def update_reservation(sandbox: Sandbox, request: Request, reservation_id: str) 
             return 200, UNKNOWN_RESOURCE
         old = cal.reservations[reservation_id]
         if not capacity.fits(state, resource_id, record, exclude_reservation=reservation_id):
-            return _refuse(raw)
+            return _refuse(raw, old.kind)
         # "A successful call returns a new reservationID ... The previous reservationId can be discarded."
         # Only the times change; the type stays.
         del cal.reservations[reservation_id]
         new_id = str(uuid.uuid4())
-        cal.reservations[new_id] = capacity.Reservation(new_id, old.kind, record, raw.get("availability"))
-    return 200, {"payload": {"reservation": {"reservationId": new_id}}}
+        made = cal.reservations[new_id] = capacity.Reservation(new_id, old.kind, record, raw.get("availability"))
+    return 200, _made(made)
 
 
 def cancel_reservation(sandbox: Sandbox, request: Request, reservation_id: str) -> tuple[int, Any]:
