@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -162,3 +163,48 @@ def test_capacity_query_rules(http_sandbox):
     assert "startDateTime is not a valid ISO" in details("range", {**day, "startDateTime": "2026-0"})
     with pytest.raises(ValueError):
         client.get_fixed_capacity(store_id, CapacityQuery(WED, WED + timedelta(days=1)), slot_minutes=12)
+
+
+HOSTILE = [None, [], "x", 5, {}, {"schedules": [[1]]}, {"schedules": [{"startTime": "0001-01-01T00:00:00+01:00",
+           "endTime": "9999-12-31T23:59:59-07"}]},
+           {"schedules": [{"startTime": "2026-06-24T08:00:00Z", "endTime": "2026-06-24T09:00:00Z",
+                           "capacity": 1.5, "recurrence": {"endTime": "2026-07-01T00:00:00Z", "daysOfWeek": [[1]],
+                                                           "daysOfMonth": [[1]]}}]},
+           {"resourceId": ["a"], "reservation": {"type": ["BREAK"], "availability": {"startTime": 1}}},
+           {"resources": [{"resourceId": [1]}, {"resourceId": {"a": 1}}, 7]},
+           {"appointmentTime": {"startTime": "0001-01-01T00:00:00+01:00", "durationInMinutes": "60"},
+            "rescheduleReasonCode": ["RS4"]},
+           {"appointmentTime": {"startTime": "9999-12-31T23:59:59Z"}, "rescheduleReasonCode": "RS4"},
+           {"capacityTypes": [["X"]], "startDateTime": "2026-06-24T00:00:00Z", "endDateTime": "2026-06-25T00:00:00Z",
+            "slotDuration": 1e308},
+           {"capacityTypes": "SCHEDULED_CAPACITY", "startDateTime": "0001-01-01T00:00:00+01:00",
+            "endDateTime": "9999-12-31T23:59:59-07"}]
+
+
+def test_no_malformed_scheduling_request_makes_the_sandbox_fail(http_sandbox):
+    client = http_client(http_sandbox)
+    headers = {"x-amz-access-token": client.tokens.get(), "Content-Type": "application/json"}
+    store_id = store(http_sandbox)
+    job = next(j for j in http_sandbox.sandbox.state.jobs.values() if j.status == "NOT_SERVICED")
+    appt = job.payload["appointments"][0]["appointmentId"]
+    routes = [("PUT", f"/service/v1/serviceResources/{store_id}/schedules"), ("POST", "/service/v1/reservation"),
+              ("PUT", "/service/v1/reservation/nope"), ("DELETE", "/service/v1/reservation/nope"),
+              ("POST", f"/service/v1/serviceResources/{store_id}/capacity/range"),
+              ("POST", f"/service/v1/serviceResources/{store_id}/capacity/fixed"),
+              ("POST", f"/service/v1/serviceJobs/{job.job_id}/appointments"),
+              ("POST", f"/service/v1/serviceJobs/{job.job_id}/appointments/{appt}"),
+              ("PUT", f"/service/v1/serviceJobs/{job.job_id}/appointments/{appt}/resources")]
+    queries = ["marketplaceIds=ATVPDKIKX0DER", "marketplaceIds=ATVPDKIKX0DER&nextPageToken=%%%",
+               "marketplaceIds=ATVPDKIKX0DER&nextPageToken=OTk5OS0xMi0zMVQyMzo1OTo1OVo="]
+    http_sandbox.sandbox.config.enforce_rate_limits = False
+    with httpx.Client(base_url=http_sandbox.url, headers=headers) as http:
+        for method, path in routes:
+            for query in queries if "capacity" in path else queries[:1]:
+                for body in HOSTILE:
+                    content = b"{" if body == "x" else json.dumps(body).encode()
+                    response = http.request(method, f"{path}?{query}", content=content)
+                    assert response.status_code < 500, (method, path, body, response.text)
+    for query in ("startTime=0001-01-01T00:00:00%2B01:00&endTime=9999-12-31T23:59:59Z", "startTime=x&endTime=y"):
+        response = httpx.get(f"{http_sandbox.url}/service/v1/serviceJobs/{job.job_id}/appointmentSlots"
+                             f"?marketplaceIds=ATVPDKIKX0DER&{query}", headers=headers)
+        assert response.status_code == 400, response.text

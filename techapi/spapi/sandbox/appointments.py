@@ -20,7 +20,7 @@ from techapi.clock import iso_z
 from techapi.spapi import plans
 from techapi.spapi.reasons import reschedule_reasons
 from techapi.spapi.sandbox import capacity, rules
-from techapi.spapi.sandbox.capacity_rules import marketplace, utc_seconds
+from techapi.spapi.sandbox.capacity_rules import marketplace, parse_when, utc_seconds
 from techapi.spapi.sandbox.routing import fail
 from techapi.spapi.sandbox.seed import SERVICES
 from techapi.spapi.sandbox.state import SandboxJob, SandboxState
@@ -49,8 +49,8 @@ def service_minutes(job: SandboxJob) -> int:
 
 def _window(sandbox: Sandbox, request: Request, prefix: str) -> tuple[datetime, datetime]:
     raw_start, raw_end = request.args.get("startTime"), request.args.get("endTime")
-    start = rules.parse_time(raw_start) if raw_start is not None else None
-    end = rules.parse_time(raw_end) if raw_end is not None else None
+    start = parse_when(raw_start) if raw_start is not None and rules.ISO_DATETIME.match(raw_start) else None
+    end = parse_when(raw_end) if raw_end is not None and rules.ISO_DATETIME.match(raw_end) else None
     for raw, value, name in ((raw_start, start, "Start"), (raw_end, end, "End")):
         if raw is not None and value is None:
             raise fail(400, rules.err(f"{prefix}{name} Time is not a valid ISO date/time object"))
@@ -128,7 +128,7 @@ def _appointment_time(body: Any) -> tuple[str, Any]:
     if not isinstance(when, dict) or not isinstance(when.get("startTime"), str):
         raise fail(400, rules.missing(["appointmentTime"]))
     raw = when["startTime"]
-    if rules.parse_time(raw) is None:
+    if not rules.ISO_DATETIME.match(raw) or parse_when(raw) is None:
         raise fail(422, rules.err(f"Failed to parse ISO8601 input: {raw}"))
     if not rules.is_utc(raw):
         raise fail(422, rules.err(f"ISO8601 time {raw} is not in UTC."))
@@ -140,7 +140,7 @@ def _book(sandbox: Sandbox, job: SandboxJob, raw_start: str, duration: Any) -> d
     def refuse(reason: str) -> Any:
         return fail(422, rules.err(f"Failed to add appointment for jobId : {job.job_id}, reason : {reason}"))
 
-    start, now = rules.parse_time(raw_start), sandbox.clock.now()
+    start, now = parse_when(raw_start), sandbox.clock.now()
     assert start is not None
     if start <= now:
         raise refuse("Start time of appointment should be in the future.")
@@ -249,10 +249,11 @@ def assign_resources(sandbox: Sandbox, request: Request, job_id: str, appointmen
         if appt.get("appointmentStatus") != "ACTIVE":
             raise fail(422, rules.err(f"Appointment metadata update is not allowed for appointmentId {appointment_id}"))
         # As the model's own case shows, an entry without a resourceId is passed over.
-        ids = list(dict.fromkeys(r["resourceId"] for r in resources if isinstance(r, dict) and r.get("resourceId")))
+        ids = [r["resourceId"] for r in resources if isinstance(r, dict) and r.get("resourceId")]
         for rid in ids:
             if not isinstance(rid, str) or not rules.RESOURCE_ID.match(rid) or rid not in state.technicians:
                 raise fail(422, rules.err(f"Invalid resourceId : {rid} provided in the input."))
+        ids = list(dict.fromkeys(ids))
         cal = capacity.calendar(state, job.payload.get("storeId", ""))
         elsewhere = [rid for rid in ids if cal is not None and cal.technicians and rid not in cal.technicians
                      and any(rid in c.technicians for c in state.calendars.values())]

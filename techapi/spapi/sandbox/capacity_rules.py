@@ -23,14 +23,16 @@ DAY_NUMBER = {name: i for i, name in enumerate(plans.DAYS_OF_WEEK)}
 
 
 def parse_when(raw: Any) -> datetime | None:
-    """An aware datetime in the zone it was given in (recurrences repeat its wall-clock time)."""
+    """An aware datetime in the zone it was given in (recurrences repeat its wall-clock time).
+    Years far from now are refused, so no arithmetic on them can overflow."""
     if not isinstance(raw, str) or not LENIENT_TIME.match(raw):
         return None
     try:
         value = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith("Z") else raw)
-    except ValueError:
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value if 1970 <= value.astimezone(UTC).year <= 2200 else None
+    except (ValueError, OverflowError):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def utc_seconds(value: datetime) -> str:
@@ -78,7 +80,7 @@ def record_errors(raw: Any, min_minutes: int = 1) -> tuple[Record | None, list[s
             if until <= start:
                 errors.append("recurrence endTime should be after startTime")
             days, months = rec.get("daysOfWeek") or [], rec.get("daysOfMonth") or []
-            if not isinstance(days, list) or any(d not in DAY_NUMBER for d in days):
+            if not isinstance(days, list) or any(not isinstance(d, str) or d not in DAY_NUMBER for d in days):
                 errors.append("recurrence daysOfWeek is not valid")
             elif not isinstance(months, list) or any(_int(d) is None or not 1 <= d <= 31 for d in months):
                 errors.append("recurrence daysOfMonth is not valid")

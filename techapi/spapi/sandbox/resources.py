@@ -182,8 +182,9 @@ def _capacity_query(sandbox: Sandbox, request: Request, resource_id: str, fixed:
     if not isinstance(types, list) or any(t not in plans.CAPACITY_TYPES for t in types):
         raise _invalid("capacityTypes is not valid")
     minutes = body.get("slotDuration", 5) if fixed else 0
-    if fixed and (not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes != int(minutes)
-                  or int(minutes) % 5 or not plans.MIN_SLOT_DURATION <= minutes <= plans.MAX_SLOT_DURATION):
+    if fixed and (not isinstance(minutes, int | float) or isinstance(minutes, bool)
+                  or not plans.MIN_SLOT_DURATION <= minutes <= plans.MAX_SLOT_DURATION
+                  or minutes != int(minutes) or int(minutes) % 5):
         raise _invalid("Slot duration is not valid, it should be a multiple of 5 and within allowed range.")
     if resource_id not in sandbox.state.stores:
         raise _invalid("Missing or invalid request parameters: [resourceId]")
