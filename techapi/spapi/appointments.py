@@ -12,7 +12,7 @@ from typing import Any
 
 from techapi.clock import iso_z
 from techapi.spapi import plans
-from techapi.spapi.errors import SpApiError, raise_body_errors
+from techapi.spapi.errors import SpApiError, SpApiSlotUnavailable, SpApiUnprocessable, raise_body_errors
 from techapi.spapi.scheduling_types import (
     AppointmentResult,
     SlotReport,
@@ -21,6 +21,8 @@ from techapi.spapi.scheduling_types import (
     parse_warnings,
 )
 from techapi.spapi.transport import SpApiTransport, path_segment
+
+SLOT_TAKEN = "Appointment slot is not available."
 
 
 def _window(start: datetime | None, end: datetime | None) -> dict[str, str]:
@@ -70,9 +72,10 @@ class AppointmentOperations(SpApiTransport):
     def add_appointment(
         self, service_job_id: str, start: datetime, duration_minutes: int | None = None
     ) -> AppointmentResult:
-        body = self.call(plans.ADD_APPOINTMENT, "POST",
-                         f"/service/v1/serviceJobs/{path_segment(service_job_id)}/appointments",
-                         json={"appointmentTime": _appointment_time(start, duration_minutes)})
+        """Raises SpApiSlotUnavailable when the slot has no capacity left."""
+        body = self._booking(plans.ADD_APPOINTMENT,
+                             f"/service/v1/serviceJobs/{path_segment(service_job_id)}/appointments",
+                             {"appointmentTime": _appointment_time(start, duration_minutes)})
         return self._appointment_result(plans.ADD_APPOINTMENT, body)
 
     def reschedule_appointment(
@@ -80,15 +83,23 @@ class AppointmentOperations(SpApiTransport):
         duration_minutes: int | None = None,
     ) -> AppointmentResult:
         """Returns the NEW appointment's ID; a RESOURCES_UNASSIGNED warning lists the
-        technicians SP-API dropped from the old one."""
+        technicians SP-API dropped from the old one. Raises SpApiSlotUnavailable
+        when the slot has no capacity left."""
         if not reason_code:
             raise ValueError("a reschedule reason code is required")
-        body = self.call(
-            plans.RESCHEDULE_APPOINTMENT, "POST",
+        body = self._booking(
+            plans.RESCHEDULE_APPOINTMENT,
             f"/service/v1/serviceJobs/{path_segment(service_job_id)}/appointments/{path_segment(appointment_id)}",
-            json={"appointmentTime": _appointment_time(start, duration_minutes),
-                  "rescheduleReasonCode": reason_code})
+            {"appointmentTime": _appointment_time(start, duration_minutes), "rescheduleReasonCode": reason_code})
         return self._appointment_result(plans.RESCHEDULE_APPOINTMENT, body)
+
+    def _booking(self, operation: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.call(operation, "POST", path, json=body)
+        except SpApiUnprocessable as exc:
+            if exc.message and exc.message.endswith(SLOT_TAKEN):
+                raise SpApiSlotUnavailable(operation, exc.status, exc.errors, exc.request_id) from None
+            raise
 
     def assign_appointment_resources(
         self, service_job_id: str, appointment_id: str, resource_ids: Sequence[str]

@@ -58,6 +58,10 @@ class SpApiUnprocessable(SpApiError):
     """422: well-formed but refused (job in the wrong state, bad document, ...)."""
 
 
+class SpApiSlotUnavailable(SpApiUnprocessable):
+    """422 "Appointment slot is not available.": the slot was taken meanwhile (or never was one)."""
+
+
 class SpApiThrottled(SpApiError):
     """429 that persisted through every retry."""
 

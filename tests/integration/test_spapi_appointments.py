@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from techapi.spapi import plans
-from techapi.spapi.errors import SpApiForbidden, SpApiUnprocessable
+from techapi.spapi.errors import SpApiForbidden, SpApiSlotUnavailable, SpApiUnprocessable
 from techapi.spapi.ratelimit import LocalRateLimiter
 from techapi.spapi.sandbox.seed import make_job
 from techapi.spapi.scheduling_types import Availability
@@ -49,10 +49,10 @@ def test_taking_the_last_slot_makes_the_next_add_and_reschedule_fail(http_sandbo
     others = client.get_job_appointment_slots(pending[1], *DAY).slots
     assert [s.capacity for s in others if s.start < first.end] == [0] * len([s for s in others if s.start < first.end])
     assert others[0].start == first.start
-    with pytest.raises(SpApiUnprocessable) as info:
+    with pytest.raises(SpApiSlotUnavailable) as info:
         client.add_appointment(pending[1], first.start)
     assert refusal(info) == "Appointment slot is not available."
-    with pytest.raises(SpApiUnprocessable) as info:
+    with pytest.raises(SpApiSlotUnavailable) as info:
         client.reschedule_appointment(active[0], _active(client, active[0]), first.start, "RS4")
     assert refusal(info) == "Appointment slot is not available."
     # The job's own appointment does not stand in its way: it may move inside its slot.
@@ -65,7 +65,7 @@ def test_rescheduling_into_the_last_free_slot_succeeds_once(http_sandbox):
     one, two = store_jobs(http_sandbox, "NOT_SERVICED")[:2]
     slot = client.get_job_appointment_slots(one, *DAY).available()[-1]
     client.reschedule_appointment(one, _active(client, one), slot.start, "RS11")
-    with pytest.raises(SpApiUnprocessable) as info:
+    with pytest.raises(SpApiSlotUnavailable) as info:
         client.reschedule_appointment(two, _active(client, two), slot.start, "RS11")
     assert refusal(info) == "Appointment slot is not available."
 
