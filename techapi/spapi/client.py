@@ -19,8 +19,9 @@ from urllib.parse import quote
 
 from techapi.clock import iso_z
 from techapi.spapi import plans
+from techapi.spapi.appointments import AppointmentOperations
 from techapi.spapi.errors import SpApiError
-from techapi.spapi.transport import SpApiTransport
+from techapi.spapi.resources import ResourceOperations
 from techapi.spapi.types import (
     FulfillmentData,
     JobPage,
@@ -64,8 +65,9 @@ def _path(value: str) -> str:
     return quote(value, safe="")
 
 
-class SpApiClient(SpApiTransport):
-    """One method per operation, our own types in and out."""
+class SpApiClient(AppointmentOperations, ResourceOperations):
+    """One method per operation, our own types in and out. The scheduling
+    operations live in appointments.py and resources.py."""
 
     def get_service_jobs(self, query: ServiceJobsQuery, page_token: str | None = None) -> JobPage:
         params: dict[str, str] = {

@@ -58,6 +58,10 @@ class SpApiUnprocessable(SpApiError):
     """422: well-formed but refused (job in the wrong state, bad document, ...)."""
 
 
+class SpApiSlotUnavailable(SpApiUnprocessable):
+    """422 "Appointment slot is not available.": the slot was taken meanwhile (or never was one)."""
+
+
 class SpApiThrottled(SpApiError):
     """429 that persisted through every retry."""
 
@@ -118,3 +122,12 @@ def parse_error_body(body: object) -> list[ErrorDetail]:
                 )
             )
     return out
+
+
+def raise_body_errors(operation: str, *holders: object) -> None:
+    """Some operations answer a refusal with a 2xx whose body (or payload) lists
+    errors (an unknown resourceId, a reservation that does not fit): raised as a 422 would be."""
+    for holder in holders:
+        errors = parse_error_body(holder) if isinstance(holder, dict) else []
+        if errors:
+            raise SpApiUnprocessable(operation, 200, errors)

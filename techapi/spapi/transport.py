@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
@@ -20,6 +21,11 @@ from techapi.spapi.ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 
 USER_AGENT = "techapi/0.1 (Language=Python)"
+
+
+def path_segment(value: str) -> str:
+    """An ID as one URL path segment."""
+    return quote(value, safe="")
 
 
 class Observer(Protocol):

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from techapi.clock import iso_z
+from techapi.spapi.sandbox.capacity import schedule_demo_stores
 from techapi.spapi.sandbox.state import SandboxState
 
 DEMO_SEED = 20260101
@@ -157,6 +158,7 @@ def seed_demo(
         state.stores[store_id] = name
     for tech_id, name, _ in techs:
         state.technicians[tech_id] = name
+    schedule_demo_stores(state, today, tz_name)
     return world
 
 

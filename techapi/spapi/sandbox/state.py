@@ -74,6 +74,7 @@ class SandboxState:
         self.technicians: dict[str, str] = {}  # technicianId -> name
         self.stores: dict[str, str] = {}  # storeId -> name
         self.seeded_days: set[date] = set()  # the demo world's days (seed.seed_day)
+        self.calendars: dict[str, Any] = {}  # storeId -> schedule and reservations (capacity.StoreCalendar)
         self.destinations: dict[str, Destination] = {}
         self.destinations_by_token: dict[str, Destination] = {}
         self.access_tokens: dict[str, datetime] = {}
