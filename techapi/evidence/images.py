@@ -31,6 +31,7 @@ from typing import BinaryIO
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from techapi.edge import times
 from techapi.evidence import filetypes
 from techapi.spapi.plans import MAX_DOCUMENT_BYTES
 
@@ -103,20 +104,24 @@ def _gps(exif: Image.Exif) -> tuple[float, float] | None:
 
 
 def _captured_at(exif: Image.Exif) -> datetime | None:
-    """DateTimeOriginal with its OffsetTimeOriginal; without an offset, taken as UTC."""
+    """DateTimeOriginal with its OffsetTimeOriginal; without an offset, taken as UTC.
+    Not kept when its day is outside the range every time we store lies in (a camera
+    whose clock was never set, or a crafted file: 9999-12-31 west of UTC overflows)."""
     try:
         sub = exif.get_ifd(0x8769)
         raw = sub.get(0x9003) or exif.get(0x0132)
         if not raw:
             return None
         value = datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        if not times.in_range(value):
+            return None
         offset = str(sub.get(0x9011) or "").strip("\x00 ")
         if len(offset) == 6 and offset[0] in "+-":
             sign = 1 if offset[0] == "+" else -1
             delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])) * sign
             return value.replace(tzinfo=timezone(delta)).astimezone(UTC)
         return value.replace(tzinfo=UTC)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
 
 

@@ -9,6 +9,7 @@ import io
 import pytest
 from PIL import Image
 
+from techapi.evidence.models import Document
 from tests import media
 
 
@@ -80,3 +81,28 @@ def test_no_text_a_picture_carries_reaches_amazon(client, tech, job_id, make, na
     assert b"gate code" not in sent and b"47.6101" not in sent
     assert b"xmpmeta" not in sent and b"Exif\x00\x00" not in sent and b"tEXt" not in sent and b"iTXt" not in sent
     assert b"zTXt" not in sent and b"eXIf" not in sent and b"\xff\xfe" not in sent[:sent.find(b"\xff\xda")]
+
+
+def stored(deps, doc) -> tuple:
+    """What the database keeps as evidence: (captured_at, gps_latitude, gps_longitude)."""
+    with deps.db.session() as session:
+        document = session.get(Document, doc["id"])
+        return document.captured_at, document.gps_latitude, document.gps_longitude
+
+
+@pytest.mark.parametrize("taken", ["9999:12:31 23:30:00", "0001:01:01 00:30:00", "1999:12:31 23:59:59",
+                                   "2100:01:01 00:00:00"],
+                         ids=["year 9999 west of UTC", "year 1 east of UTC", "before 2000", "after 2099"])
+def test_a_capture_date_out_of_range_is_not_kept_and_the_photo_is_accepted(client, tech, job_id, deps, taken):
+    data = media.jpeg(taken=taken)
+    if taken.startswith("0001"):
+        data = data.replace(b"-07:00", b"+07:00")  # 0001-01-01 00:30 at +07:00 is before year 1 in UTC
+    response = send(client, tech, job_id, data, "photo.jpg")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["capturedAt"] is None
+    assert stored(deps, response.get_json())[0] is None
+
+
+def test_a_capture_date_in_range_is_kept_in_utc(client, tech, job_id):
+    response = send(client, tech, job_id, media.jpeg(taken="2099:12:31 20:00:00"), "photo.jpg")
+    assert response.status_code == 201 and response.get_json()["capturedAt"] == "2100-01-01T03:00:00+00:00"
