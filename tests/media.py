@@ -10,14 +10,16 @@ import zlib
 from PIL import Image
 
 
-def jpeg(size=(64, 32), color=(200, 30, 30), *, orientation: int | None = None, gps: bool = False,
+def jpeg(size=(64, 32), color=(200, 30, 30), *, orientation: int | None = None, gps: bool | dict = False,
          taken: str | None = None, quality: int = 90) -> bytes:
+    """With `gps` True, a point in Seattle; a dict is written as the GPS directory as it is."""
     img = Image.new("RGB", size, color)
     exif = Image.Exif()
     if orientation:
         exif[0x0112] = orientation
     if gps:
-        exif[0x8825] = {1: "N", 2: (47.0, 36.0, 36.0), 3: "W", 4: (122.0, 19.0, 59.0)}
+        exif[0x8825] = gps if isinstance(gps, dict) else {1: "N", 2: (47.0, 36.0, 36.0), 3: "W",
+                                                           4: (122.0, 19.0, 59.0)}
     if taken:
         exif.get_ifd(0x8769)[0x9003] = taken
         exif.get_ifd(0x8769)[0x9011] = "-07:00"

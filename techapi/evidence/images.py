@@ -87,18 +87,25 @@ def _rational(value) -> float:
     return float(value[0]) / float(value[1]) if isinstance(value, tuple) else float(value)
 
 
+def _degrees(values) -> float:
+    """Degrees, minutes, seconds: the first three values only (a crafted block can carry
+    hundreds, and 60**i past about 170 no longer converts to a float)."""
+    if not isinstance(values, tuple | list) or not values:
+        raise ValueError("not a GPS coordinate")
+    return sum(_rational(v) / 60**i for i, v in enumerate(values[:3]))
+
+
 def _gps(exif: Image.Exif) -> tuple[float, float] | None:
     try:
         gps = exif.get_ifd(0x8825)
         if not gps or 2 not in gps or 4 not in gps:
             return None
-        lat = sum(_rational(v) / 60**i for i, v in enumerate(gps[2]))
-        lon = sum(_rational(v) / 60**i for i, v in enumerate(gps[4]))
+        lat, lon = _degrees(gps[2]), _degrees(gps[4])
         lat = -lat if gps.get(1) in ("S", b"S") else lat
         lon = -lon if gps.get(3) in ("W", b"W") else lon
         if -90 <= lat <= 90 and -180 <= lon <= 180:
             return round(lat, 7), round(lon, 7)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError, OverflowError):
         pass
     return None
 

@@ -106,3 +106,25 @@ def test_a_capture_date_out_of_range_is_not_kept_and_the_photo_is_accepted(clien
 def test_a_capture_date_in_range_is_kept_in_utc(client, tech, job_id):
     response = send(client, tech, job_id, media.jpeg(taken="2099:12:31 20:00:00"), "photo.jpg")
     assert response.status_code == 201 and response.get_json()["capturedAt"] == "2100-01-01T03:00:00+00:00"
+
+
+@pytest.mark.parametrize("gps", [
+    {1: "N", 2: (1e300, 0.0, 0.0), 3: "W", 4: (122.0, 19.0, 59.0)},
+    {1: "N", 2: (91.0, 0.0, 0.0), 3: "W", 4: (122.0, 19.0, 59.0)},
+    {1: "N", 2: (47.0, 36.0, 36.0), 3: "E", 4: (181.0, 0.0, 0.0)},
+], ids=["a huge latitude", "latitude 91", "longitude 181"])
+def test_a_malformed_gps_block_is_not_kept_and_the_photo_is_accepted(client, tech, job_id, deps, gps):
+    response = send(client, tech, job_id, media.jpeg(gps=gps), "photo.jpg")
+    assert response.status_code == 201, response.get_json()
+    assert stored(deps, response.get_json())[1:] == (None, None)
+
+
+@pytest.mark.parametrize("gps, kept", [
+    ({1: "N", 2: (47.0, 36.0, 36.0, 5.0), 3: "W", 4: (122.0, 19.0, 59.0)}, (47.61, -122.3330556)),
+    ({1: "N", 2: tuple([7.0] * 200), 3: "W", 4: (122.0, 19.0, 59.0)}, (7.1186111, -122.3330556)),
+    ({1: "S", 2: (47.0, 36.0, 36.0), 3: "E", 4: tuple([7.0] * 200)}, (-47.61, 7.1186111)),
+], ids=["four latitude values", "200 latitude values", "200 longitude values"])
+def test_a_gps_block_with_extra_values_keeps_degrees_minutes_seconds(client, tech, job_id, deps, gps, kept):
+    response = send(client, tech, job_id, media.jpeg(gps=gps), "photo.jpg")
+    assert response.status_code == 201, response.get_json()  # 200 values: a 500 (OverflowError) before
+    assert stored(deps, response.get_json())[1:] == kept
