@@ -183,14 +183,32 @@ def mp4() -> bytes:
     return ftyp + isobmff_box(b"moov", mvhd) + isobmff_box(b"mdat", os.urandom(256))
 
 
-def motion_photo() -> bytes:
-    """A Google/Pixel-style Motion Photo: a JPEG whose XMP names the video's offset from the
-    end of the file, then the MP4 appended."""
-    video = mp4()
+def motion_photo(*, announce: str | None = "offset", wrong_by: int = 0, video: bytes | None = None) -> bytes:
+    """A Motion Photo: a JPEG whose XMP announces the video, then the MP4 appended. `announce`:
+    "offset" as Pixels (and Motion Photo 1.0) write it, GCamera:MicroVideoOffset counted from
+    the end of the file; "container" as the Motion Photo format 1.0 does, the Container
+    directory's MotionPhoto item with Item:Length; None, no announcement (not a Motion Photo).
+    `wrong_by` makes the announced length that much off."""
+    video = mp4() if video is None else video
+    length = len(video) + wrong_by
+    description = ('<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MotionPhoto="1" '
+                   f'GCamera:MotionPhotoVersion="1" GCamera:MicroVideo="1" GCamera:MicroVideoOffset="{length}"/>')
+    if announce == "container":
+        description = (
+            '<rdf:Description xmlns:Camera="http://ns.google.com/photos/1.0/camera/" '
+            'xmlns:Container="http://ns.google.com/photos/1.0/container/" '
+            'xmlns:Item="http://ns.google.com/photos/1.0/container/item/" Camera:MotionPhoto="1" '
+            'Camera:MotionPhotoVersion="1" Camera:MotionPhotoPresentationTimestampUs="1041206">'
+            '<Container:Directory><rdf:Seq>'
+            '<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" '
+            'Item:Length="0" Item:Padding="0"/></rdf:li>'
+            '<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" '
+            f'Item:Length="{length}" Item:Padding="0"/></rdf:li>'
+            '</rdf:Seq></Container:Directory></rdf:Description>')
+    elif announce is None:
+        description = '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="image/jpeg"/>'
     xmp = (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-           f'<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MotionPhoto="1" '
-           f'GCamera:MotionPhotoVersion="1" GCamera:MicroVideo="1" GCamera:MicroVideoOffset="{len(video)}"/>'
-           f'</rdf:RDF></x:xmpmeta>').encode()
+           f'{description}</rdf:RDF></x:xmpmeta>').encode()
     out = io.BytesIO()
     quadrants().save(out, "JPEG", quality=90, xmp=xmp)
     return out.getvalue() + video

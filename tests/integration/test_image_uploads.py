@@ -37,10 +37,12 @@ def sent_to_amazon(client, headers, job_id, doc) -> bytes:
 
 @pytest.mark.parametrize("make, trailer", [
     (media.motion_photo, b"ftyp"),
+    (lambda: media.motion_photo(announce="container"), b"ftyp"),
     (lambda: media.samsung_photo(video=True), b"MotionPhoto_Data"),
     (media.samsung_photo, b"SEFT"),
     (media.mpf_jpeg, b"MPF\x00"),
-], ids=["pixel motion photo", "samsung motion photo", "samsung trailer", "multi-picture"])
+], ids=["pixel motion photo", "motion photo format 1.0", "samsung motion photo", "samsung trailer",
+        "multi-picture"])
 def test_what_phones_append_to_a_photo_is_accepted_and_dropped(client, tech, job_id, make, trailer):
     data = make()
     assert trailer in data
@@ -58,8 +60,14 @@ def test_what_phones_append_to_a_photo_is_accepted_and_dropped(client, tech, job
     media.jpeg() + media.jpeg(),
     media.tiff() + b"<script>alert(1)</script>",
     media.gif()[:-1] + b"<script>alert(1)</script>;",
+    media.jpeg() + media.isobmff_box(b"ftyp", b"isom") + media.isobmff_box(b"mdat", b"PK\x03\x04payload"),
+    media.motion_photo(announce=None),
+    media.motion_photo(wrong_by=4),
+    media.jpeg() + media.samsung_trailer([(0x0A30, b"MotionPhoto_Data", b"PK\x03\x04payload")]),
 ], ids=["payload before a final FFD9", "payload after a motion photo's video", "a second JPEG without MPF",
-        "tiff trailer", "payload before a gif's final semicolon"])
+        "tiff trailer", "payload before a gif's final semicolon", "ftyp+mdat without an announcement",
+        "an mp4 the xmp does not announce", "an mp4 of another length than announced",
+        "a samsung motion photo block that is not an mp4"])
 def test_unknown_trailing_data_is_refused(client, tech, job_id, data):
     response = send(client, tech, job_id, data, "photo.jpg")
     assert response.status_code == 422
