@@ -286,3 +286,18 @@ def write_big_png(path, width: int, height: int, *, noise_rows: int = 0, orienta
         rest = deflate(flat_block[: len(flat_block) // 64 * (flat_rows % 64)], zlib.Z_FINISH)
         f.write(chunk(b"IDAT", rest + struct.pack(">I", checksum)) + chunk(b"IEND", b""))
         return f.tell()
+
+
+def tiff_with_value_at_end(tag: int, value: bytes, kind: int = 7) -> bytes:
+    """A little-endian 4x2 grey TIFF written by hand: header, pixels, one directory, and
+    last the out-of-line value of `tag` (of TIFF type `kind`, 7 = undefined bytes)."""
+    pixels = bytes(range(0, 256, 32))
+    ifd = 8 + len(pixels)
+    entries = [(256, 3, 1, 4), (257, 3, 1, 2), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 1, 8), (277, 3, 1, 1), (278, 3, 1, 2), (279, 4, 1, len(pixels))]
+    value_at = ifd + 2 + 12 * (len(entries) + 1) + 4
+    entries.append((tag, kind, len(value) // {3: 2, 4: 4, 5: 8}.get(kind, 1), value_at))
+    table = b"".join(struct.pack("<HHI", t, k, n) + (struct.pack("<HH", v, 0) if k == 3 else struct.pack("<I", v))
+                     for t, k, n, v in sorted(entries))
+    return (b"II*\x00" + struct.pack("<I", ifd) + pixels + struct.pack("<H", len(entries)) + table
+            + b"\x00\x00\x00\x00" + value)

@@ -38,6 +38,13 @@ ITEM_LENGTH = re.compile(rb"Item:Length(?:=[\"']|>)\s*(\d{1,12})\s*[\"'<]")
 SEF_MOTION_PHOTO = 0x0A30  # MotionPhoto_Data: the video of a Samsung Motion Photo
 TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 TIFF_SUB_IFDS = (0x014A, 0x8769, 0x8825, 0xA005)  # SubIFDs, EXIF, GPS, interoperability
+TIFF_EXIF_IFD = 0x8769
+# Tags from 32768 up are private: their values never extend where a TIFF ends, except these
+# public ones: Copyright (baseline), IPTC, Photoshop's image resources, ICC profile, EXIF and
+# GPS directories, interoperability directory. Below 32768: TIFF 6 baseline and extension tags,
+# XMP (700), and every GPS and interoperability tag.
+TIFF_PUBLIC_HIGH_TAGS = {0x8298, 0x83BB, 0x8649, 0x8773, 0x8769, 0x8825, 0xA005}
+TIFF_LAST_EXIF_TAG = 0xA500  # EXIF's own tags (0x829A ExposureTime .. 0xA500 Gamma), in the EXIF directory only
 TIFF_DATA = ((0x0111, 0x0117), (0x0144, 0x0145), (0x0201, 0x0202))  # strips, tiles, thumbnail: offsets, lengths
 
 
@@ -322,17 +329,24 @@ def _gif_ends_cleanly(f: BinaryIO, size: int) -> bool:
     return False
 
 
+def _tiff_known(tag: int, in_exif: bool) -> bool:
+    """A tag whose value is part of the image: not a private one, which could point at a
+    payload appended to the file."""
+    return tag < 0x8000 or tag in TIFF_PUBLIC_HIGH_TAGS or in_exif and tag <= TIFF_LAST_EXIF_TAG
+
+
 def _tiff_end(f: BinaryIO, size: int) -> int | None:
-    """The furthest byte any directory, value, strip, tile or thumbnail of a TIFF reaches."""
+    """The furthest byte any directory, known tag's value, strip, tile or thumbnail of a TIFF
+    reaches. A private tag's value may lie anywhere in the file but never makes it longer."""
     if size < 8:
         return None
     order = "<" if _read(f, 0, 2) == b"II" else ">"
     u16, u32 = struct.Struct(order + "H"), struct.Struct(order + "I")
     furthest = 8
-    pending, seen = [u32.unpack(_read(f, 4, 4))[0]], set()
+    pending, seen = [(u32.unpack(_read(f, 4, 4))[0], False)], set()
     entries_walked = 0
     while pending:
-        ifd = pending.pop()
+        ifd, in_exif = pending.pop()
         if ifd == 0 or ifd in seen:
             continue
         if len(seen) >= 256 or ifd + 2 > size:
@@ -344,7 +358,7 @@ def _tiff_end(f: BinaryIO, size: int) -> int | None:
         if len(table) < 12 * count + 4 or entries_walked > MAX_PARTS:
             return None
         furthest = max(furthest, ifd + 2 + 12 * count + 4)
-        pending.append(u32.unpack(table[-4:])[0])
+        pending.append((u32.unpack(table[-4:])[0], in_exif))
         values: dict[int, list[int]] = {}
         for i in range(count):
             tag, kind, n = struct.unpack(order + "HHI", table[12 * i: 12 * i + 8])
@@ -352,9 +366,10 @@ def _tiff_end(f: BinaryIO, size: int) -> int | None:
             raw = table[12 * i + 8: 12 * i + 12]
             if width > 4:
                 offset = u32.unpack(raw)[0]
-                furthest = max(furthest, offset + width)
                 if offset + width > size:
                     return None
+                if _tiff_known(tag, in_exif):
+                    furthest = max(furthest, offset + width)
             if tag in TIFF_SUB_IFDS or any(tag in pair for pair in TIFF_DATA):
                 if kind not in (3, 4, 13) or n > MAX_PARTS:
                     return None
@@ -362,7 +377,7 @@ def _tiff_end(f: BinaryIO, size: int) -> int | None:
                 item = u16 if kind == 3 else u32
                 values[tag] = [item.unpack(data[j:j + item.size])[0] for j in range(0, width, item.size)]
         for tag in TIFF_SUB_IFDS:
-            pending.extend(values.get(tag, ()))
+            pending.extend((offset, tag == TIFF_EXIF_IFD) for offset in values.get(tag, ()))
         for offsets_tag, lengths_tag in TIFF_DATA:
             for offset, length in zip(values.get(offsets_tag, ()), values.get(lengths_tag, ()), strict=False):
                 furthest = max(furthest, offset + length)

@@ -64,10 +64,11 @@ def test_what_phones_append_to_a_photo_is_accepted_and_dropped(client, tech, job
     media.motion_photo(announce=None),
     media.motion_photo(wrong_by=4),
     media.jpeg() + media.samsung_trailer([(0x0A30, b"MotionPhoto_Data", b"PK\x03\x04payload")]),
+    media.tiff_with_value_at_end(65000, b"PK\x03\x04payload<script>alert(1)</script>"),
 ], ids=["payload before a final FFD9", "payload after a motion photo's video", "a second JPEG without MPF",
         "tiff trailer", "payload before a gif's final semicolon", "ftyp+mdat without an announcement",
         "an mp4 the xmp does not announce", "an mp4 of another length than announced",
-        "a samsung motion photo block that is not an mp4"])
+        "a samsung motion photo block that is not an mp4", "tiff payload named by a private tag"])
 def test_unknown_trailing_data_is_refused(client, tech, job_id, data):
     response = send(client, tech, job_id, data, "photo.jpg")
     assert response.status_code == 422
@@ -136,3 +137,9 @@ def test_a_gps_block_with_extra_values_keeps_degrees_minutes_seconds(client, tec
     response = send(client, tech, job_id, media.jpeg(gps=gps), "photo.jpg")
     assert response.status_code == 201, response.get_json()  # 200 values: a 500 (OverflowError) before
     assert stored(deps, response.get_json())[1:] == kept
+
+
+def test_a_tiff_ending_with_its_xmp_is_accepted(client, tech, job_id):
+    data = media.tiff_with_value_at_end(700, b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>", kind=1)
+    response = send(client, tech, job_id, data, "scan.tif")
+    assert response.status_code == 201, response.get_json()

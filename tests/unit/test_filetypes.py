@@ -316,3 +316,26 @@ def test_a_samsung_block_unlike_its_directory_entry_is_unknown_trailing_data():
     raw = PAYLOAD + b"\x00" * 8  # a block without the SEF header, only the directory saying where it is
     directory = b"SEFH" + struct.pack("<II", 107, 1) + struct.pack("<HHII", 0, 0x0A01, len(raw), len(raw))
     assert not ends(media.jpeg() + raw + directory + struct.pack("<I", len(directory)) + b"SEFT", JPEG)
+
+
+ZIP = b"PK\x03\x04" + b"\x00" * 26 + b"payload.sh#!/bin/sh\nrm -rf /\n" + b"PK\x05\x06" + b"\x00" * 18
+
+
+@pytest.mark.parametrize("tag", [65000, 32768, 50000, 0x927C],
+                         ids=["private 65000", "private 32768", "private 50000", "exif MakerNote outside exif"])
+def test_a_tiff_with_a_payload_at_its_end_named_only_by_a_private_tag_does_not_end_cleanly(tag):
+    data = media.tiff_with_value_at_end(tag, ZIP)
+    assert data.endswith(ZIP)
+    assert not ends(data, TIFF)
+
+
+@pytest.mark.parametrize("tag, value, kind", [
+    (700, b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>", 1), (34675, b"\x00" * 128, 7), (33723, b"\x1c\x02\x00" * 8, 7),
+    (33432, b"(c) Field Services Ltd\x00", 2), (270, b"Scanned proof of appointment\x00", 2),
+    (282, struct.pack("<II", 300, 1), 5), (34377, b"8BIM" + b"\x00" * 12, 1),
+], ids=["xmp", "icc", "iptc", "copyright", "image description", "x resolution", "photoshop"])
+def test_a_tiff_whose_last_bytes_are_a_known_tags_value_ends_cleanly(tag, value, kind):
+    data = media.tiff_with_value_at_end(tag, value, kind)
+    assert ends(data, TIFF)
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.size == (4, 2)
