@@ -10,14 +10,16 @@ import zlib
 from PIL import Image
 
 
-def jpeg(size=(64, 32), color=(200, 30, 30), *, orientation: int | None = None, gps: bool = False,
+def jpeg(size=(64, 32), color=(200, 30, 30), *, orientation: int | None = None, gps: bool | dict = False,
          taken: str | None = None, quality: int = 90) -> bytes:
+    """With `gps` True, a point in Seattle; a dict is written as the GPS directory as it is."""
     img = Image.new("RGB", size, color)
     exif = Image.Exif()
     if orientation:
         exif[0x0112] = orientation
     if gps:
-        exif[0x8825] = {1: "N", 2: (47.0, 36.0, 36.0), 3: "W", 4: (122.0, 19.0, 59.0)}
+        exif[0x8825] = gps if isinstance(gps, dict) else {1: "N", 2: (47.0, 36.0, 36.0), 3: "W",
+                                                           4: (122.0, 19.0, 59.0)}
     if taken:
         exif.get_ifd(0x8769)[0x9003] = taken
         exif.get_ifd(0x8769)[0x9011] = "-07:00"
@@ -181,14 +183,32 @@ def mp4() -> bytes:
     return ftyp + isobmff_box(b"moov", mvhd) + isobmff_box(b"mdat", os.urandom(256))
 
 
-def motion_photo() -> bytes:
-    """A Google/Pixel-style Motion Photo: a JPEG whose XMP names the video's offset from the
-    end of the file, then the MP4 appended."""
-    video = mp4()
+def motion_photo(*, announce: str | None = "offset", wrong_by: int = 0, video: bytes | None = None) -> bytes:
+    """A Motion Photo: a JPEG whose XMP announces the video, then the MP4 appended. `announce`:
+    "offset" as Pixels (and Motion Photo 1.0) write it, GCamera:MicroVideoOffset counted from
+    the end of the file; "container" as the Motion Photo format 1.0 does, the Container
+    directory's MotionPhoto item with Item:Length; None, no announcement (not a Motion Photo).
+    `wrong_by` makes the announced length that much off."""
+    video = mp4() if video is None else video
+    length = len(video) + wrong_by
+    description = ('<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MotionPhoto="1" '
+                   f'GCamera:MotionPhotoVersion="1" GCamera:MicroVideo="1" GCamera:MicroVideoOffset="{length}"/>')
+    if announce == "container":
+        description = (
+            '<rdf:Description xmlns:Camera="http://ns.google.com/photos/1.0/camera/" '
+            'xmlns:Container="http://ns.google.com/photos/1.0/container/" '
+            'xmlns:Item="http://ns.google.com/photos/1.0/container/item/" Camera:MotionPhoto="1" '
+            'Camera:MotionPhotoVersion="1" Camera:MotionPhotoPresentationTimestampUs="1041206">'
+            '<Container:Directory><rdf:Seq>'
+            '<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" '
+            'Item:Length="0" Item:Padding="0"/></rdf:li>'
+            '<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" '
+            f'Item:Length="{length}" Item:Padding="0"/></rdf:li>'
+            '</rdf:Seq></Container:Directory></rdf:Description>')
+    elif announce is None:
+        description = '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="image/jpeg"/>'
     xmp = (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-           f'<rdf:Description xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MotionPhoto="1" '
-           f'GCamera:MotionPhotoVersion="1" GCamera:MicroVideo="1" GCamera:MicroVideoOffset="{len(video)}"/>'
-           f'</rdf:RDF></x:xmpmeta>').encode()
+           f'{description}</rdf:RDF></x:xmpmeta>').encode()
     out = io.BytesIO()
     quadrants().save(out, "JPEG", quality=90, xmp=xmp)
     return out.getvalue() + video
@@ -266,3 +286,18 @@ def write_big_png(path, width: int, height: int, *, noise_rows: int = 0, orienta
         rest = deflate(flat_block[: len(flat_block) // 64 * (flat_rows % 64)], zlib.Z_FINISH)
         f.write(chunk(b"IDAT", rest + struct.pack(">I", checksum)) + chunk(b"IEND", b""))
         return f.tell()
+
+
+def tiff_with_value_at_end(tag: int, value: bytes, kind: int = 7) -> bytes:
+    """A little-endian 4x2 grey TIFF written by hand: header, pixels, one directory, and
+    last the out-of-line value of `tag` (of TIFF type `kind`, 7 = undefined bytes)."""
+    pixels = bytes(range(0, 256, 32))
+    ifd = 8 + len(pixels)
+    entries = [(256, 3, 1, 4), (257, 3, 1, 2), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 1, 8), (277, 3, 1, 1), (278, 3, 1, 2), (279, 4, 1, len(pixels))]
+    value_at = ifd + 2 + 12 * (len(entries) + 1) + 4
+    entries.append((tag, kind, len(value) // {3: 2, 4: 4, 5: 8}.get(kind, 1), value_at))
+    table = b"".join(struct.pack("<HHI", t, k, n) + (struct.pack("<HH", v, 0) if k == 3 else struct.pack("<I", v))
+                     for t, k, n, v in sorted(entries))
+    return (b"II*\x00" + struct.pack("<I", ifd) + pixels + struct.pack("<H", len(entries)) + table
+            + b"\x00\x00\x00\x00" + value)

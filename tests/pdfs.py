@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, StreamObject, TextStringObject
+from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
 
 AUTHOR = "Jane Customer"
 EDITOR_NOTE = "scanned at 12 Main St"
@@ -89,3 +89,39 @@ def token_flood(objects: int = 9_000, numbers: int = 250) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
     return bytes(out)
+
+
+def photo_jpeg(size=(64, 32)) -> bytes:
+    """A phone photo as a scanner app embeds it: EXIF with GPS, an XMP packet and a comment,
+    an Adobe APP14 segment (kept: it says how to read the colours)."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010E] = EDITOR_NOTE
+    exif[0x8825] = {1: "N", 2: (47.0, 36.0, 36.0), 3: "W", 4: (122.0, 19.0, 59.0)}
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "JPEG", quality=90, exif=exif.tobytes(), xmp=XMP,
+                                                comment=EDITOR_NOTE.encode())
+    data = out.getvalue()
+    adobe = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x01"  # APP14, transform 1 (YCbCr)
+    return data[:2] + adobe + data[2:]
+
+
+def with_photo(jpeg: bytes, size=(64, 32)) -> bytes:
+    """A one-page PDF showing `jpeg` as a /DCTDecode image XObject, the JPEG's bytes as they are."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    image = StreamObject()
+    image._data = jpeg  # the JPEG itself is the stream's (encoded) data
+    image.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
+                  NameObject("/Width"): NumberObject(size[0]), NameObject("/Height"): NumberObject(size[1]),
+                  NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+                  NameObject("/BitsPerComponent"): NumberObject(8), NameObject("/Filter"): NameObject("/DCTDecode")})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject({
+        NameObject("/Im0"): writer._add_object(image)})})
+    content = StreamObject()
+    content.set_data(b"q 256 0 0 128 72 600 cm /Im0 Do Q")
+    page[NameObject("/Contents")] = writer._add_object(content)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -31,6 +31,7 @@ from typing import BinaryIO
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from techapi.edge import times
 from techapi.evidence import filetypes
 from techapi.spapi.plans import MAX_DOCUMENT_BYTES
 
@@ -86,37 +87,48 @@ def _rational(value) -> float:
     return float(value[0]) / float(value[1]) if isinstance(value, tuple) else float(value)
 
 
+def _degrees(values) -> float:
+    """Degrees, minutes, seconds: the first three values only (a crafted block can carry
+    hundreds, and 60**i past about 170 no longer converts to a float)."""
+    if not isinstance(values, tuple | list) or not values:
+        raise ValueError("not a GPS coordinate")
+    return sum(_rational(v) / 60**i for i, v in enumerate(values[:3]))
+
+
 def _gps(exif: Image.Exif) -> tuple[float, float] | None:
     try:
         gps = exif.get_ifd(0x8825)
         if not gps or 2 not in gps or 4 not in gps:
             return None
-        lat = sum(_rational(v) / 60**i for i, v in enumerate(gps[2]))
-        lon = sum(_rational(v) / 60**i for i, v in enumerate(gps[4]))
+        lat, lon = _degrees(gps[2]), _degrees(gps[4])
         lat = -lat if gps.get(1) in ("S", b"S") else lat
         lon = -lon if gps.get(3) in ("W", b"W") else lon
         if -90 <= lat <= 90 and -180 <= lon <= 180:
             return round(lat, 7), round(lon, 7)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError, OverflowError):
         pass
     return None
 
 
 def _captured_at(exif: Image.Exif) -> datetime | None:
-    """DateTimeOriginal with its OffsetTimeOriginal; without an offset, taken as UTC."""
+    """DateTimeOriginal with its OffsetTimeOriginal; without an offset, taken as UTC.
+    Not kept when its day is outside the range every time we store lies in (a camera
+    whose clock was never set, or a crafted file: 9999-12-31 west of UTC overflows)."""
     try:
         sub = exif.get_ifd(0x8769)
         raw = sub.get(0x9003) or exif.get(0x0132)
         if not raw:
             return None
         value = datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        if not times.in_range(value):
+            return None
         offset = str(sub.get(0x9011) or "").strip("\x00 ")
         if len(offset) == 6 and offset[0] in "+-":
             sign = 1 if offset[0] == "+" else -1
             delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])) * sign
             return value.replace(tzinfo=timezone(delta)).astimezone(UTC)
         return value.replace(tzinfo=UTC)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
 
 

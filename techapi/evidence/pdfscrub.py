@@ -22,7 +22,7 @@ import sys
 
 from pypdf import PdfReader, PdfWriter, apply_configuration, get_configuration
 from pypdf.errors import PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
 MAX_PAGES = 200  # a signed POA is one to a few pages; a scan of a whole binder is not evidence
 MAX_OBJECTS = 10_000  # a 200-page scan has about a thousand; 10,000 take about 0.5 s to rewrite
@@ -30,6 +30,12 @@ MAX_DECODED = 32 * 1024 * 1024  # per stream: object and cross-reference streams
 # Keys that carry authorship, editing history or location, wherever they appear
 # (the catalog, a page, an image): the document info dictionary is dropped whole.
 PRIVATE_KEYS = ("/Metadata", "/PieceInfo", "/LastModified")
+# In a JPEG image (a /DCTDecode stream, as photo-to-PDF scanner apps embed the photo): APP1 to
+# APP15 (EXIF with GPS, XMP, ICC, maker data) and COM segments are dropped, byte for byte, no
+# re-encode. Kept: APP0 (JFIF) and APP14 (Adobe), which says how to read the colours.
+JPEG_KEPT_APPS = (0xE0, 0xEE)
+JPEG_COM = 0xFE
+JPEG_SOS = 0xDA
 REFUSED = 2
 
 
@@ -62,18 +68,65 @@ def _count_pages(reader: PdfReader) -> int:
     return count
 
 
+def _jpeg_without_metadata(data: bytes) -> bytes | None:
+    """The JPEG without its APP1..APP15 (but APP14) and COM segments, from its header to its
+    first scan; None when it is not a JPEG whose header can be walked (left as it is)."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    out, pos = bytearray(b"\xff\xd8"), 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # standalone markers
+            out += data[pos:pos + 2]
+            pos += 2
+            continue
+        if marker in (0xD8, 0xD9):
+            return None
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if length < 2 or pos + 2 + length > len(data):
+            return None
+        if marker == JPEG_SOS:
+            out += data[pos:]
+            return bytes(out)
+        if not (0xE1 <= marker <= 0xEF and marker not in JPEG_KEPT_APPS or marker == JPEG_COM):
+            out += data[pos:pos + 2 + length]
+        pos += 2 + length
+    return None
+
+
+def _is_jpeg_stream(obj: StreamObject) -> bool:
+    """A stream whose only filter is DCTDecode: its bytes are the JPEG itself."""
+    kind = obj.get("/Filter")
+    if isinstance(kind, ArrayObject):
+        kind = kind[0] if len(kind) == 1 else None
+    return kind == "/DCTDecode"
+
+
 def _scrub(writer: PdfWriter) -> None:
     writer.metadata = None
     for obj in writer._objects:  # pypdf has no public walk over a writer's objects
         if isinstance(obj, DictionaryObject):
             for key in PRIVATE_KEYS:
                 obj.pop(NameObject(key), None)
+        if isinstance(obj, StreamObject) and _is_jpeg_stream(obj):
+            stripped = _jpeg_without_metadata(obj._data)
+            if stripped is not None and len(stripped) != len(obj._data):
+                # pypdf writes /Length from the data; set_data refuses any filter but Flate.
+                obj._data = stripped
+                if getattr(obj, "decoded_self", None) is not None:
+                    obj.decoded_self = None
     # The metadata streams are now unreferenced: drop them, or they are written anyway.
     writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
 
 
 def rewrite(data: bytes) -> tuple[bytes, int]:
-    """The PDF without document info, XMP or editing history, and its page count."""
+    """The PDF without document info, XMP, editing history or its JPEG images' metadata,
+    and its page count."""
     try:
         with _limits():
             reader = PdfReader(io.BytesIO(data), strict=False)

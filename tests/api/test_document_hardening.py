@@ -10,6 +10,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from techapi.evidence.pdf import CPU_SECONDS, MAX_PAGES, WALL_SECONDS
@@ -188,3 +189,27 @@ def test_the_decode_budget_follows_its_setting_and_names_the_limit(client, tech,
     assert refused.status_code == 422 and "at most 1 megapixels" in refused.get_json()["message"]
     assert counts(deps) == (0, 0, 0, [])
     assert send(client, tech, job_id, media.png(size=(1000, 900)), name="small.png").status_code == 201
+
+
+def test_a_photo_inside_a_pdf_reaches_amazon_without_its_exif_gps_xmp_or_comment(app, client, tech, job_id,
+                                                                                  sandbox):
+    photo = pdfs.photo_jpeg()
+    original = pdfs.with_photo(photo)
+    assert photo in original and b"Exif\x00\x00" in original and pdfs.EDITOR_NOTE.encode() in original
+    with Image.open(io.BytesIO(photo)) as img:
+        assert img.getexif().get_ifd(0x8825)  # the photo carries a GPS position
+    response = send(client, tech, job_id, original, kind="POA", name="scan.pdf", poaType="CUSTOMER_SIGNATURE")
+    assert response.status_code == 201, response.get_json()
+    assert Worker(app).drain(max_seconds=30) == 0
+    [sent] = decrypted_uploads(sandbox)
+    for private in (b"Exif\x00\x00", b"http://ns.adobe.com/xap", pdfs.EDITOR_NOTE.encode(), pdfs.LATITUDE.encode()):
+        assert private not in sent, private
+    reader = PdfReader(io.BytesIO(sent), strict=True)
+    image = reader.pages[0]["/Resources"]["/XObject"]["/Im0"].get_object()
+    jpeg = image._data  # the stream's bytes as written (pypdf's .images would re-encode them)
+    assert len(jpeg) < len(photo) and jpeg.endswith(b"\xff\xd9")  # read by its /Length: whole, no more
+    assert b"\xff\xee\x00\x0eAdobe" in jpeg and b"JFIF\x00" in jpeg  # APP14 and APP0 kept
+    with Image.open(io.BytesIO(jpeg)) as img:
+        img.load()
+        assert img.size == (64, 32) and not img.getexif()
+        assert img.getpixel((10, 10)) == Image.open(io.BytesIO(photo)).getpixel((10, 10))  # same pixels

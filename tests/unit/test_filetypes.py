@@ -271,3 +271,71 @@ def test_samsungs_trailer_with_a_gap_or_a_payload_does_not_end_cleanly():
     assert not ends(media.jpeg() + b"payload" + trailer, JPEG)  # bytes no block accounts for
     assert not ends(media.jpeg() + trailer + b"x", JPEG)
     assert not ends(media.jpeg() + trailer[-30:], JPEG)  # a directory pointing before the JPEG's end
+
+
+PAYLOAD = b"PK\x03\x04" + b"\x00" * 26 + b"payload.sh#!/bin/sh\nrm -rf /\n"
+
+
+def test_a_motion_photo_announced_by_its_container_directory_ends_cleanly():
+    data = media.motion_photo(announce="container")
+    assert b'Item:Semantic="MotionPhoto"' in data and b"MicroVideoOffset" not in data
+    assert ends(data, JPEG)
+
+
+@pytest.mark.parametrize("data", [
+    media.motion_photo(announce=None),
+    media.motion_photo(wrong_by=1),
+    media.motion_photo(wrong_by=-8),
+    media.motion_photo(announce="container", wrong_by=1),
+    media.jpeg() + media.isobmff_box(b"ftyp", b"isom") + media.isobmff_box(b"mdat", PAYLOAD),
+], ids=["no announcement", "offset one byte more", "offset one box less", "container length one more",
+        "ftyp+mdat behind a plain jpeg"])
+def test_an_mp4_trailer_the_photo_does_not_announce_with_its_length_is_unknown_trailing_data(data):
+    assert not ends(data, JPEG)
+
+
+def test_an_announced_video_with_a_box_no_mp4_has_at_top_level_is_unknown_trailing_data():
+    video = media.mp4() + media.isobmff_box(b"zip ", PAYLOAD)
+    assert not ends(media.motion_photo(video=video), JPEG)
+    assert ends(media.motion_photo(video=media.mp4() + media.isobmff_box(b"free", b"\x00" * 16)), JPEG)
+
+
+@pytest.mark.parametrize("blocks", [
+    [(0x0A01, b"Image_UTC_Data", b"1700000000000"), (0x0A30, b"MotionPhoto_Data", PAYLOAD)],
+    [(0x0A30, b"MotionPhoto_Data", media.isobmff_box(b"ftyp", b"isom") + media.isobmff_box(b"zip ", PAYLOAD))],
+    [(0x0A01, b"Payload\x00\xff", PAYLOAD)],
+], ids=["motion photo data that is not an mp4", "an mp4 with an unknown box", "a name that is not text"])
+def test_a_samsung_trailer_whose_blocks_are_not_what_phones_write_is_unknown_trailing_data(blocks):
+    assert not ends(media.jpeg() + media.samsung_trailer(blocks), JPEG)
+
+
+def test_a_samsung_block_unlike_its_directory_entry_is_unknown_trailing_data():
+    trailer = bytearray(media.samsung_trailer([(0x0A01, b"Image_UTC_Data", b"1700000000000")]))
+    trailer[2:4] = (0x0A30).to_bytes(2, "little")  # the block says another type than the directory
+    assert not ends(media.jpeg() + bytes(trailer), JPEG)
+    raw = PAYLOAD + b"\x00" * 8  # a block without the SEF header, only the directory saying where it is
+    directory = b"SEFH" + struct.pack("<II", 107, 1) + struct.pack("<HHII", 0, 0x0A01, len(raw), len(raw))
+    assert not ends(media.jpeg() + raw + directory + struct.pack("<I", len(directory)) + b"SEFT", JPEG)
+
+
+ZIP = b"PK\x03\x04" + b"\x00" * 26 + b"payload.sh#!/bin/sh\nrm -rf /\n" + b"PK\x05\x06" + b"\x00" * 18
+
+
+@pytest.mark.parametrize("tag", [65000, 32768, 50000, 0x927C],
+                         ids=["private 65000", "private 32768", "private 50000", "exif MakerNote outside exif"])
+def test_a_tiff_with_a_payload_at_its_end_named_only_by_a_private_tag_does_not_end_cleanly(tag):
+    data = media.tiff_with_value_at_end(tag, ZIP)
+    assert data.endswith(ZIP)
+    assert not ends(data, TIFF)
+
+
+@pytest.mark.parametrize("tag, value, kind", [
+    (700, b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>", 1), (34675, b"\x00" * 128, 7), (33723, b"\x1c\x02\x00" * 8, 7),
+    (33432, b"(c) Field Services Ltd\x00", 2), (270, b"Scanned proof of appointment\x00", 2),
+    (282, struct.pack("<II", 300, 1), 5), (34377, b"8BIM" + b"\x00" * 12, 1),
+], ids=["xmp", "icc", "iptc", "copyright", "image description", "x resolution", "photoshop"])
+def test_a_tiff_whose_last_bytes_are_a_known_tags_value_ends_cleanly(tag, value, kind):
+    data = media.tiff_with_value_at_end(tag, value, kind)
+    assert ends(data, TIFF)
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.size == (4, 2)
