@@ -48,6 +48,9 @@ PATTERNS = [
                r"[\"']?\s*[:=]\s*[\"']?)" + _VALUE),
     # The password in a URL's user-info: scheme://user:password@host.
     re.compile(r"([a-z][a-z0-9+.\-]*://[^\s:/@\"']*:)[^\s@/\"']+(?=@)"),
+    # PostgreSQL's error details quote the row and the key (a GPS position, a token hash).
+    re.compile(r"(Failing row contains )\(.*\)"),
+    re.compile(r"(Key \([^)]*\)=)\(.*?\)(?= (?:already exists|is (?:still )?(?:not present|referenced)))"),
 ]
 
 

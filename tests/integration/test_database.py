@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -11,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from techapi import create_app
 from techapi.config import load_settings
 from techapi.db import Base, Database, SchemaOutdated
+from techapi.logs import RedactingFilter
 
 
 def test_migrations_create_every_table_on_an_empty_database(empty_database_url):
@@ -52,13 +56,27 @@ def test_times_come_back_as_aware_utc(deps, synced):
     assert start.utcoffset().total_seconds() == 0
 
 
-def test_a_database_error_never_carries_the_values_it_was_given(clean_database):
-    """Errors are logged with their text: a GPS position or a token hash must not be in it."""
+def test_a_logged_database_error_never_carries_the_values_it_was_given(clean_database):
+    """Errors are logged with their text: a GPS position or a token hash must not be in it,
+    neither as SQLAlchemy's parameters nor in PostgreSQL's own detail of the failing row."""
     db = Database(clean_database)
     secret = "47.6100-secret-value"
     try:
         with pytest.raises(IntegrityError) as raised, db.engine.begin() as conn:
             conn.execute(text("INSERT INTO users (username) VALUES (:v)"), {"v": secret})
+        conn2 = db.engine.connect()
+        with conn2.begin():
+            conn2.execute(text("INSERT INTO login_failures (username, client, at) VALUES (:v, 'c', :at)"),
+                          {"v": secret, "at": datetime(2026, 6, 15, tzinfo=UTC)})
+        with pytest.raises(IntegrityError) as duplicate, conn2.begin():
+            conn2.execute(text("INSERT INTO login_failures (id, username, client, at) "
+                               "SELECT id, username, client, at FROM login_failures"))
+        conn2.close()
     finally:
         db.dispose()
-    assert secret not in str(raised.value) and "hidden due to hide_parameters" in str(raised.value)
+    assert "hidden due to hide_parameters" in str(raised.value)
+    redact = RedactingFilter([]).redact
+    for error in (raised.value, duplicate.value):
+        record = logging.LogRecord("techapi", logging.ERROR, __file__, 1, "failed: %s", (error,), None)
+        assert RedactingFilter([]).filter(record) and secret not in record.getMessage()
+        assert secret not in redact(str(error))
