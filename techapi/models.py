@@ -2,6 +2,7 @@
 
 from techapi.audit.models import AuditEvent
 from techapi.auth.models import AccessToken, LoginFailure, User, UserStore
+from techapi.capacity.models import Reservation
 from techapi.closures.models import Cancellation, Closure
 from techapi.evidence.models import Document, TimeRecord
 from techapi.idempotency.models import IdempotencyRecord
@@ -21,6 +22,7 @@ __all__ = [
     "JobTechnician",
     "LoginFailure",
     "RateBucket",
+    "Reservation",
     "SyncCursor",
     "SyncedDay",
     "Task",

@@ -19,6 +19,7 @@ LAYERS: list[set[str]] = [
     {"apidoc"},
     {"auth"},
     {"jobs"},
+    {"capacity"},
     {"evidence"},
     {"closures"},
     {"reads"},
