@@ -23,25 +23,21 @@ def in_range(value: date | datetime) -> bool:
     return EARLIEST <= day <= LATEST
 
 
-class Day(fields.Date):
+class _InRange:
+    """A marshmallow field whose value must fall on a day within EARLIEST..LATEST."""
+
+    default_error_messages = {"range": OUT_OF_RANGE}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        parsed = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
+        if not in_range(parsed):
+            raise self.make_error("range")  # type: ignore[attr-defined]
+        return parsed
+
+
+class Day(_InRange, fields.Date):
     """A calendar day (YYYY-MM-DD) within EARLIEST..LATEST."""
 
-    default_error_messages = {"range": OUT_OF_RANGE}
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
-        day = super()._deserialize(value, attr, data, **kwargs)
-        if not in_range(day):
-            raise self.make_error("range")
-        return day
-
-
-class Moment(fields.AwareDateTime):
+class Moment(_InRange, fields.AwareDateTime):
     """An ISO 8601 time with a UTC offset, on a day within EARLIEST..LATEST."""
-
-    default_error_messages = {"range": OUT_OF_RANGE}
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        if not in_range(moment):
-            raise self.make_error("range")
-        return moment
