@@ -31,6 +31,7 @@ from techapi.passwords import Passwords
 from techapi.queue.kinds import TaskRegistry
 from techapi.reads.ops import metrics_blp
 from techapi.reads.routes import blp as jobs_blp
+from techapi.reports.routes import blp as reports_blp
 from techapi.spapi.client import SpApiClient
 from techapi.spapi.factory import build_client, build_limiter, build_upload_http
 from techapi.spapi.sandbox import Sandbox
@@ -59,7 +60,8 @@ retry of the same request runs again. Logout is never replayed.
 
 JSON_BODY_LIMIT = 1024 * 1024
 SWAGGER_UI_URL = "/static/swagger-ui/"  # Flask's static folder: techapi/static
-BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, offline_blp, webhooks_blp)
+BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, offline_blp, webhooks_blp,
+              reports_blp)
 # What the worker runs, as each domain declares it.
 TASK_KINDS = (*evidence_tasks.KINDS, *closure_tasks.KINDS, *webhook_tasks.KINDS)
 # A closure open here gives way to SP-API's word on its job, at every sync.

@@ -47,6 +47,13 @@ def _webhook_secret(raw: str) -> str:
     return raw  # kept encoded: the webhook handler decodes it where it verifies
 
 
+def _grace_minutes(raw: str) -> int:
+    minutes = p.whole(minimum=0)(raw)
+    if minutes > 1440:
+        raise ValueError(f"must be at most 1440 minutes (a day), got {raw}")
+    return minutes
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     database_url: str = setting(
@@ -134,6 +141,10 @@ class Settings:
     min_photos: int = setting(
         "TECHAPI_MIN_PHOTOS", parse=p.whole(minimum=0), default=0,
         help="photos required before a job counts as ready")
+    ontime_grace_minutes: int = setting(
+        "TECHAPI_ONTIME_GRACE_MINUTES", parse=_grace_minutes, default=15,
+        help="minutes a recorded start may lie outside the appointment window and still count as on time "
+             "in the technician report")
     require_approval: bool = setting(
         "TECHAPI_REQUIRE_APPROVAL", parse=p.boolean, default=True,
         help="closures wait for a supervisor's approval")
