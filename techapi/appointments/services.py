@@ -6,6 +6,7 @@ event, in one transaction; on failure nothing changes here."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from techapi.jobs.sync import upsert_jobs
 from techapi.spapi.errors import SpApiError, SpApiSlotUnavailable
 from techapi.spapi.reasons import RescheduleReason, reschedule_reasons
 from techapi.spapi.scheduling_types import AppointmentResult, SpApiWarning
-from techapi.spapi.types import Appointment, ServiceJob
+from techapi.spapi.types import Appointment, ServiceJob, parse_appointment
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,8 @@ def add(deps: Deps, session: Session, cache: SlotCache, user: User, job_id: str,
                             errors={"appointmentId": job.appointment_id})
     store_id = job.store_id
     end_read(session)
-    result = _book(deps, cache, user, job_id, start,
-                   lambda: deps.spapi.add_appointment(job_id, start, duration))
-    fresh = _refetch(deps, job_id)
+    result, fresh = _book(deps, user, job_id, start, lambda: deps.spapi.add_appointment(job_id, start, duration),
+                          _made_at(start))
     booking = _booking(job_id, result, fresh, start, duration)
     appt = booking.appointment
     with transaction(session):
@@ -112,9 +112,9 @@ def reschedule(deps: Deps, session: Session, cache: SlotCache, user: User, job_i
     old_id, old_start, store_id = job.appointment_id, job.appointment_start, job.store_id
     assert old_id is not None
     end_read(session)
-    result = _book(deps, cache, user, job_id, start,
-                   lambda: deps.spapi.reschedule_appointment(job_id, old_id, start, reason_code, duration))
-    fresh = _refetch(deps, job_id)
+    result, fresh = _book(deps, user, job_id, start,
+                          lambda: deps.spapi.reschedule_appointment(job_id, old_id, start, reason_code, duration),
+                          _made_at(start, replacing=old_id))
     booking = _booking(job_id, result, fresh, start, duration)
     with transaction(session):
         _store(deps, session, fresh)
@@ -126,9 +126,11 @@ def reschedule(deps: Deps, session: Session, cache: SlotCache, user: User, job_i
     return booking
 
 
-def _book(deps: Deps, cache: SlotCache, user: User, job_id: str, start: datetime, call: Any) -> AppointmentResult:
+def _book(deps: Deps, user: User, job_id: str, start: datetime, call: Callable[[], AppointmentResult],
+          landed: Callable[[ServiceJob], Appointment | None]) -> tuple[AppointmentResult, ServiceJob | None]:
+    """SP-API's answer and, when it is a success, the job as SP-API now has it."""
     try:
-        return call()
+        result = call()
     except SpApiSlotUnavailable as exc:
         slots = fresh_job_slots(deps, user, job_id, start)
         found: dict[str, Any] = {"spapi": spapi_errors(exc)}
@@ -137,9 +139,30 @@ def _book(deps: Deps, cache: SlotCache, user: User, job_id: str, start: datetime
         raise ConflictError("That slot is no longer available; choose one of the slots in `errors.slots`",
                             errors=found) from None
     except SpApiError as exc:
-        raise translated(exc) from None
+        # An answer lost after SP-API did the work (a 5xx after commit, then a retry
+        # refused because it was done) must not be reported as nothing changed.
+        fresh = _refetch(deps, job_id)
+        done = landed(fresh) if fresh is not None else None
+        if done is None or done.appointment_id is None:
+            raise translated(exc) from None
+        log.warning("job %s: %s, but the appointment was made (%s)", job_id, exc, done.appointment_id)
+        return AppointmentResult(done.appointment_id), fresh
     except ValueError as exc:  # the client's own checks of what we pass on
         raise ValidationError(str(exc)) from None
+    return result, _refetch(deps, job_id)
+
+
+def _made_at(start: datetime, replacing: str | None = None) -> Callable[[ServiceJob], Appointment | None]:
+    """Finds, in a job fetched again, the ACTIVE appointment a lost answer would have
+    named: at `start` and, for a reschedule, replacing the old appointment."""
+    def find(job: ServiceJob) -> Appointment | None:
+        for raw in job.raw.get("appointments") or []:
+            appt = parse_appointment(raw) if isinstance(raw, dict) else None
+            if appt is not None and appt.status == "ACTIVE" and appt.start == start and (
+                    replacing is None or raw.get("rescheduledAppointmentId") == replacing):
+                return appt
+        return None
+    return find
 
 
 def _refetch(deps: Deps, job_id: str) -> ServiceJob | None:

@@ -214,6 +214,19 @@ def test_amazon_unavailable_is_503_with_retry_after_and_nothing_changes(client, 
     assert retried.status_code == 200  # a 503 is not stored: the same key runs again
 
 
+def test_an_answer_lost_after_amazon_rescheduled_is_still_a_success(client, people, late_job, sandbox):
+    # SP-API moves the appointment, then answers 500; the client's retry is refused (no active
+    # appointment any more). techapi looks again and finds the move done.
+    sandbox.set_faults(Faults(error_after_commit_rate=1.0, operations=(plans.RESCHEDULE_APPOINTMENT,)))
+    response = reschedule(client, people["boss"], late_job, WEDNESDAY_8)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["appointment"]["start"].startswith("2026-06-17T08:00")
+    detail = client.get(f"/v1/jobs/{late_job}", headers=people["boss"]).get_json()
+    assert detail["appointment"]["appointmentId"] == response.get_json()["appointment"]["appointmentId"]
+    events = client.get(f"/v1/jobs/{late_job}/history", headers=people["boss"]).get_json()["events"]
+    assert [e["action"] for e in events] == ["appointment.rescheduled"]
+
+
 def test_a_rule_amazon_enforces_is_422_with_its_message(client, people, late_job, sandbox):
     response = client.post(f"/v1/jobs/{late_job}/reschedule", headers=people["tech"],
                            json={"start": WEDNESDAY_8.isoformat(), "durationMinutes": 7, "reasonCode": "RS4"})
