@@ -78,6 +78,8 @@ def _cached(deps: Deps, cache: SlotCache, key: Hashable, fetch: Callable[[], Slo
         report = fetch()
     except SpApiError as exc:
         raise translated(exc) from None
+    except ValueError as exc:  # what the client itself refuses to send (a storeId over 100 characters)
+        raise ValidationError(str(exc)) from None
     cache.put(key, report, now)
     return now, report
 

@@ -94,6 +94,7 @@ def test_slots_are_for_those_who_see_the_job_or_oversee_the_store(client, people
     assert client.get(store_url, headers=people["tech"]).status_code == 403
     assert client.get(f"/v1/jobs/{late_job}/slots", headers=people["boss2"]).status_code == 404
     assert client.get(f"/v1/jobs/{late_job}/slots", headers=people["tech2"]).status_code == 404
+    assert client.get(f"/v1/stores/{'S' * 101}/slots?asin=B07TVMOUNT1", headers=people["root"]).status_code == 422
     too_long = client.get(f"/v1/jobs/{late_job}/slots?from=2026-06-16T00:00:00Z&to=2026-10-16T00:00:00Z",
                           headers=people["tech"])
     assert too_long.status_code == 422
