@@ -10,9 +10,9 @@ range's rows (the audit trail by action and time), aggregated here:
 5. the technicians of the stores, so one with nothing to show still has a row.
 
 A reschedule or cancellation counts for the technician who made it (a technician
-at the door), otherwise for the technicians named on the job now. SP-API drops the
-technicians of a rescheduled appointment, so a supervisor's reschedule of a job
-nobody is on again yet counts for nobody.
+at the door), otherwise for the technicians named on the job now; a reschedule by a
+supervisor counts for the technicians its audit entry names (those on the appointment
+SP-API dropped them from) when it names them.
 """
 
 from __future__ import annotations
@@ -71,12 +71,16 @@ def technician_report(session: Session, scope: Scope, grace_minutes: int) -> Tec
         if minutes is not None:
             figures.on_site.append(minutes)
 
-    for (_, details), technicians in _events(session.execute(_reschedules(scope))):
-        code = details.get("reasonCode") if isinstance(details, dict) else None
+    for (_, details), technicians, by_technician in _events(session.execute(_reschedules(scope))):
+        details = details if isinstance(details, dict) else {}
+        code = details.get("reasonCode")
+        before = details.get("technicianIds")  # who was on the appointment SP-API dropped them from
+        if not by_technician and isinstance(before, list) and before:
+            technicians = [(str(t), rows[t].name if t in rows else None) for t in before]
         for tech_id, name in technicians:
             row(tech_id, name).add_reschedule(code if isinstance(code, str) and code else UNKNOWN_REASON)
 
-    for _, technicians in _events(session.execute(_no_show_cancellations(scope))):
+    for _, technicians, _ in _events(session.execute(_no_show_cancellations(scope))):
         for tech_id, name in technicians:
             row(tech_id, name).no_shows += 1
 
@@ -89,16 +93,18 @@ def technician_report(session: Session, scope: Scope, grace_minutes: int) -> Tec
     return TechnicianReport(scope, grace_minutes, [rows[k] for k in sorted(rows)])
 
 
-def _events(result: Iterable[Any]) -> list[tuple[tuple[Any, Any], list[tuple[str, str | None]]]]:
+def _events(result: Iterable[Any]) -> list[tuple[tuple[Any, Any], list[tuple[str, str | None]], bool]]:
     """Rows (key, payload, actor role, actor technician, actor name, job technician, its name)
-    grouped by event: its technicians are the actor if a technician, else the job's."""
+    grouped by event: its technicians are the actor if a technician, else the job's;
+    and whether a technician made it."""
     events: dict[Any, tuple[tuple[Any, Any], dict[str, str | None], tuple[str, str] | None]] = {}
     for key, payload, role, actor_tech, actor_name, job_tech, job_tech_name in result:
         _, named, actor = events.setdefault(
             key, ((key, payload), {}, (actor_tech, actor_name) if role == Role.TECHNICIAN and actor_tech else None))
         if job_tech is not None:
             named[job_tech] = job_tech_name
-    return [(head, [actor] if actor else sorted(named.items())) for head, named, actor in events.values()]
+    return [(head, [actor] if actor else sorted(named.items()), actor is not None)
+            for head, named, actor in events.values()]
 
 
 def _in_stores(query: Select, column: Any, scope: Scope) -> Select:

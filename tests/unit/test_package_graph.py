@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"capacity"},
     {"evidence"},
     {"closures"},
+    {"appointments"},
     {"reads", "reports"},
     {"offline", "webhooks"},
     {"worker", "health", "checks", "openapi", "models", "migrations"},
