@@ -104,12 +104,19 @@ def overlapping(session: Session, technician_id: str, start: datetime, end: date
 
 
 def _guard(session: Session, deps: Deps, user: User, technician_id: str | None, start: datetime, end: datetime,
-           force: bool) -> None:
+           force: bool, moving: str | None = None) -> None:
     check_times(start, end, deps.clock.now())
     if force and user.role == Role.TECHNICIAN:
         raise ForbiddenError("Only a supervisor or an admin may force time off over appointments")
     if technician_id is None:
         return
+    # Nobody is off twice at once: a second reservation would take the store's capacity twice.
+    twice = session.scalars(select(Reservation.id).where(
+        Reservation.technician_id == technician_id, Reservation.status == ReservationStatus.ACTIVE.value,
+        Reservation.start < end, Reservation.end > start, Reservation.id != (moving or ""))).all()
+    if twice:
+        raise ConflictError(f"The technician already has time off then: {', '.join(twice)}",
+                            errors={"reservations": list(twice)})
     found = overlapping(session, technician_id, start, end)
     if found and force:
         log.warning("time off of %s forced over %s by %s", technician_id,
@@ -161,7 +168,7 @@ def move(deps: Deps, session: Session, user: User, row: Reservation, start: date
     """updateReservation: SP-API answers a new reservationId; techapi's id stays, the version goes up."""
     if row.status != ReservationStatus.ACTIVE:
         raise ConflictError("This reservation is cancelled")
-    _guard(session, deps, user, row.technician_id, start, end, force)
+    _guard(session, deps, user, row.technician_id, start, end, force, moving=row.id)
     old_id, version, key = row.spapi_reservation_id, row.version, row.id
     end_read(session)
     try:

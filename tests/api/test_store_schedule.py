@@ -54,6 +54,17 @@ def test_fixed_capacity_slots_follow_every_page(client, auth, people):
     assert {s["scheduled"] for s in slots if s["start"].startswith(f"{WED}T09")} == {3}
 
 
+def test_range_capacity_over_many_pages_is_joined_into_one_answer(client, auth, people):
+    response = client.get(f"/v1/stores/{people['store']}/capacity", headers=auth.headers("boss"), query_string={
+        "from": "2026-06-16T00:00:00Z", "to": "2026-09-07T00:00:00Z", "types": "SCHEDULED_CAPACITY"})
+    assert response.status_code == 200
+    runs = response.get_json()["capacities"][0]["slots"]
+    open_days = [r["start"][:10] for r in runs if r["capacity"] == 3]
+    assert len(open_days) == 12 * 5 - 1  # twelve weeks of weekdays from Tuesday to the Friday before Sep 7
+    assert runs[0]["start"] == "2026-06-16T00:00:00+00:00" and runs[-1]["end"] == "2026-09-07T00:00:00+00:00"
+    assert all(a["end"] == b["start"] for a, b in zip(runs, runs[1:], strict=False))
+
+
 def test_a_bad_schedule_or_capacity_query_is_422_with_the_reason(client, auth, people):
     boss, store = auth.headers("boss"), people["store"]
     path = f"/v1/stores/{store}/schedule"

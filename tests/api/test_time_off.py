@@ -59,6 +59,8 @@ def test_time_off_reduces_the_stores_available_capacity_and_cancelling_frees_it(
     assert body["spapiReservationId"] and body["version"] == 1
     assert available(client, boss, store, at(WED, "08:00"), at(WED, "18:00")) == \
         [("08:00", "09:00", 3), ("09:00", "10:30", 2), ("10:30", "18:00", 3)]
+    twice = take(client, tech, at(WED, "10:00"), at(WED, "11:00"))  # nobody is off twice at once
+    assert twice.status_code == 409 and body["id"] in twice.get_json()["message"]
     fixed = client.get(f"/v1/stores/{store}/capacity", headers=boss, query_string={
         "from": at(WED, "08:30"), "to": at(WED, "10:00"), "slotMinutes": 30})
     assert [(s["start"][11:16], s["available"], s["reserved"]) for s in fixed.get_json()["slots"]] == \
