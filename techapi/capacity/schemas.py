@@ -49,7 +49,8 @@ class CapacityQuerySchema(Schema):
     slotMinutes = fields.Integer(
         validate=[validate.Range(MIN_SLOT_DURATION, MAX_SLOT_DURATION),
                   _multiple_of_5],
-        metadata={"description": "Fixed slots of this length (getFixedSlotCapacity), a multiple of 5 in 5..360; "
+        metadata={"description": "Fixed slots of this length (getFixedSlotCapacity), a multiple of 5 in 5..360, "
+                                 "at most 3000 slots; "
                                  "without it, runs of constant capacity (getRangeSlotCapacity)"})
 
 

@@ -25,6 +25,9 @@ from techapi.spapi.scheduling_types import (
 log = logging.getLogger(__name__)
 
 MAX_CAPACITY_DAYS = 90
+# A phone or a dispatch board needs a few weeks of slots, not 90 days of 5-minute ones
+# (26,000 slots: seconds of SP-API pages and megabytes of answer).
+MAX_FIXED_SLOTS = 3000
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ def capacity(spapi: SpApiClient, user: User, store_id: str, start: datetime, end
         raise ValidationError("'to' must be after 'from'")
     if end - start > timedelta(days=MAX_CAPACITY_DAYS):
         raise ValidationError(f"At most {MAX_CAPACITY_DAYS} days at a time")
+    if slot_minutes is not None and (end - start) / timedelta(minutes=slot_minutes) > MAX_FIXED_SLOTS:
+        raise ValidationError(f"At most {MAX_FIXED_SLOTS} slots at a time: a shorter range or longer slots")
     wanted = list(dict.fromkeys(types or CAPACITY_TYPES))
     query = CapacityQuery(start, end, tuple(wanted))
     try:

@@ -84,6 +84,7 @@ def test_a_bad_schedule_or_capacity_query_is_422_with_the_reason(client, auth, p
     for query in [{"from": f"{WED}T10:00:00Z", "to": f"{WED}T09:00:00Z"},
                   {"from": f"{WED}T10:00:00Z", "to": "2026-12-31T00:00:00Z"},
                   {"from": f"{WED}T10:00:00Z", "to": f"{WED}T12:00:00Z", "slotMinutes": 7},
+                  {"from": f"{WED}T00:00:00Z", "to": "2026-07-17T00:00:00Z", "slotMinutes": 5},  # 8640 slots
                   {"from": f"{WED}T10:00:00Z", "to": f"{WED}T12:00:00Z", "types": "FREE_CAPACITY"},
                   {"from": f"{WED}T10:00:00Z"}]:
         assert client.get(capacity, query_string=query, headers=boss).status_code == 422, query
