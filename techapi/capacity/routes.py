@@ -100,7 +100,7 @@ class MyTimeOffById(MethodView):
     @login_required()
     @idempotent
     @blp.response(200, ReservationSchema)
-    @answers(401, 403, 404, 422, 503)
+    @answers(401, 403, 404, 409, 422, 503, e409="The time off is over; it stays on the record")
     def delete(self, reservationId: str) -> Reservation:
         """Cancel my time off (cancelReservation); cancelling twice is fine"""
         user, session = current_user(), get_session()
@@ -150,7 +150,7 @@ class StoreReservationById(MethodView):
     @login_required()
     @idempotent
     @blp.response(200, ReservationSchema)
-    @answers(401, 403, 404, 422, 503)
+    @answers(401, 403, 404, 409, 422, 503, e409="The time off is over; it stays on the record")
     def delete(self, storeId: str, reservationId: str) -> Reservation:
         """Cancel a reservation of the store (cancelReservation)"""
         user, session = current_user(), get_session()

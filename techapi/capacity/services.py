@@ -22,6 +22,7 @@ from techapi.auth.models import Role, User, UserStore
 from techapi.capacity.access import check_store, refusal
 from techapi.capacity.models import Reservation, ReservationStatus
 from techapi.capacity.rules import Overlap, check_times, refuse_overlaps
+from techapi.clock import as_utc
 from techapi.context import Deps
 from techapi.db import end_read, transaction
 from techapi.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
@@ -198,9 +199,11 @@ def move(deps: Deps, session: Session, user: User, row: Reservation, start: date
 
 
 def cancel(deps: Deps, session: Session, user: User, row: Reservation) -> Reservation:
-    """cancelReservation; cancelling twice is cancelling once."""
+    """cancelReservation (what is left of it, once begun); cancelling twice is cancelling once."""
     if row.status == ReservationStatus.CANCELLED:
         return row
+    if as_utc(row.end) <= as_utc(deps.clock.now()):
+        raise ConflictError("This time off is over; it stays on the record")
     key, version = row.id, row.version
     end_read(session)
     try:

@@ -75,6 +75,16 @@ def test_time_off_reduces_the_stores_available_capacity_and_cancelling_frees_it(
     assert client.delete(f"/v1/me/time-off/{body['id']}", headers=tech).status_code == 200  # twice is once
 
 
+def test_time_off_that_is_over_stays_on_the_record(client, auth, people, clock):
+    tech = auth.headers("tech")
+    made = take(client, tech, at(WED, "09:00"), at(WED, "10:00")).get_json()
+    clock.advance(days=2)  # Wednesday 15:00
+    tech = auth.headers("tech")  # a new day, a new login
+    late = client.delete(f"/v1/me/time-off/{made['id']}", headers=tech)
+    assert late.status_code == 409
+    assert client.get("/v1/me/time-off", headers=tech).get_json()["reservations"][0]["status"] == "ACTIVE"
+
+
 def test_moving_time_off_keeps_techapis_id_while_spapis_reservation_id_changes(client, auth, people):
     tech, boss = auth.headers("tech"), auth.headers("boss")
     first = take(client, tech, at(WED, "12:00"), at(WED, "13:00")).get_json()
