@@ -11,6 +11,7 @@ from techapi import edge
 from techapi.apidoc import Api
 from techapi.appointments.routes import blp as appointments_blp
 from techapi.auth.routes import blp as auth_blp
+from techapi.capacity.routes import blp as capacity_blp
 from techapi.clock import Clock, SystemClock, local_today
 from techapi.closures import tasks as closure_tasks
 from techapi.closures.lifecycle import evidence_lock
@@ -61,8 +62,8 @@ retry of the same request runs again. Logout is never replayed.
 
 JSON_BODY_LIMIT = 1024 * 1024
 SWAGGER_UI_URL = "/static/swagger-ui/"  # Flask's static folder: techapi/static
-BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, appointments_blp, offline_blp,
-              webhooks_blp, reports_blp)
+BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, appointments_blp, capacity_blp,
+              offline_blp, webhooks_blp, reports_blp)
 # What the worker runs, as each domain declares it.
 TASK_KINDS = (*evidence_tasks.KINDS, *closure_tasks.KINDS, *webhook_tasks.KINDS)
 # A closure open here gives way to SP-API's word on its job, at every sync.

@@ -185,13 +185,16 @@ def users() -> None:
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice(["technician", "supervisor", "admin"]))
 @click.option("--technician-id", default=None, help="The technician's SP-API technicianId.")
-@click.option("--store", "stores", multiple=True, help="A storeId the supervisor oversees (repeat).")
+@click.option("--store", "stores", multiple=True,
+              help="A storeId the supervisor oversees (repeat); a technician's one home store (time off).")
 @click.option("--timezone", default=None, help="IANA time zone (default: TECHAPI_TIMEZONE).")
 @click.option("--password-stdin", is_flag=True, required=True,
               help="Read the password from standard input (never from the command line).")
 def users_create(username: str, role: str, technician_id: str | None, stores: tuple[str, ...],
                  timezone: str | None, password_stdin: bool) -> None:
     """Create a technician, supervisor or admin."""
+    if role == "technician" and len(set(stores)) > 1:
+        raise click.ClickException("a technician has one home store: give --store once")
     password = sys.stdin.readline().rstrip("\r\n")
     deps = _deps(_app())
     with deps.db.session() as session:
