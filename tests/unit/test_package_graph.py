@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"capacity"},
     {"evidence"},
     {"closures"},
+    {"assignment"},
     {"reads"},
     {"offline", "webhooks"},
     {"worker", "health", "checks", "openapi", "models", "migrations"},
