@@ -38,7 +38,10 @@ class JobTechnicians(MethodView):
     @blp.response(202, AssignmentSchema)
     @answers(401, 403, 404, 409, 422)
     def put(self, body: dict[str, Any], serviceJobId: str) -> Assignment:
-        """Assign technicians to the active appointment: queued (PENDING), then DONE or FAILED with SP-API's
-        message; a request still PENDING is replaced"""
+        """Assign technicians to the job's active appointment, through the queue
+
+        Answered 202 with the assignment PENDING; the worker makes it DONE, or FAILED with SP-API's
+        message. A request still PENDING is replaced by this one (last write wins).
+        """
         return services.request_assignment(deps(), get_session(), current_user(), serviceJobId,
                                            body["technicianIds"])
