@@ -123,7 +123,7 @@ def test_a_second_assignment_while_pending_replaces_the_first_which_is_never_sen
 def test_a_request_replaced_while_its_call_is_in_flight_is_sent_again(app, client, people, job_id, sandbox):
     ids = people["ids"]
     assert assign(client, people["boss"], job_id, [ids["tech2"]]).status_code == 202
-    sandbox.set_faults(Faults(latency_seconds=1.0, operations=(plans.ASSIGN_RESOURCES,)))
+    sandbox.set_faults(Faults(latency_seconds=0.8, operations=(plans.ASSIGN_RESOURCES,)))
     worker = threading.Thread(target=Worker(app).run_one)
     worker.start()
     deadline = time.monotonic() + 10
@@ -131,7 +131,7 @@ def test_a_request_replaced_while_its_call_is_in_flight_is_sent_again(app, clien
         while time.monotonic() < deadline and session.scalar(select(Task.state)) != TaskState.RUNNING:
             session.rollback()
             time.sleep(0.02)
-    time.sleep(0.3)  # the first call is on its way now
+    time.sleep(0.25)  # the first call is on its way now (0.8 s to its answer)
     assert assign(client, people["boss"], job_id, [ids["third"]]).status_code == 202
     worker.join(timeout=30)
     assert sandbox.state.calls_of(plans.ASSIGN_RESOURCES) == 2
