@@ -10,6 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from techapi import edge
 from techapi.apidoc import Api
 from techapi.appointments.routes import blp as appointments_blp
+from techapi.assignment import tasks as assignment_tasks
+from techapi.assignment.routes import blp as assignment_blp
 from techapi.auth.routes import blp as auth_blp
 from techapi.capacity.routes import blp as capacity_blp
 from techapi.clock import Clock, SystemClock, local_today
@@ -62,10 +64,10 @@ retry of the same request runs again. Logout is never replayed.
 
 JSON_BODY_LIMIT = 1024 * 1024
 SWAGGER_UI_URL = "/static/swagger-ui/"  # Flask's static folder: techapi/static
-BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, appointments_blp, capacity_blp,
-              offline_blp, webhooks_blp, reports_blp)
+BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, appointments_blp, assignment_blp,
+              capacity_blp, offline_blp, webhooks_blp, reports_blp)
 # What the worker runs, as each domain declares it.
-TASK_KINDS = (*evidence_tasks.KINDS, *closure_tasks.KINDS, *webhook_tasks.KINDS)
+TASK_KINDS = (*evidence_tasks.KINDS, *closure_tasks.KINDS, *webhook_tasks.KINDS, *assignment_tasks.KINDS)
 # A closure open here gives way to SP-API's word on its job, at every sync.
 SYNC_HOOKS = (reconcile_with_upstream,)
 

@@ -1,5 +1,6 @@
 """Imports every model so Base.metadata knows all tables (Alembic, tests)."""
 
+from techapi.assignment.models import Assignment
 from techapi.audit.models import AuditEvent
 from techapi.auth.models import AccessToken, LoginFailure, User, UserStore
 from techapi.capacity.models import Reservation
@@ -13,6 +14,7 @@ from techapi.webhooks.models import WebhookEvent
 
 __all__ = [
     "AccessToken",
+    "Assignment",
     "AuditEvent",
     "Cancellation",
     "Closure",

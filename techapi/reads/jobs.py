@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from techapi.auth.models import User
-from techapi.clock import Clock, local_today
+from techapi.assignment.models import Assignment
+from techapi.assignment.queries import latest, needs_assignment
+from techapi.auth.models import Role, User
+from techapi.clock import Clock, day_bounds, local_today
 from techapi.closures.models import Closure
 from techapi.config import Settings
+from techapi.errors import ForbiddenError
 from techapi.evidence.summary import evidence_for
 from techapi.jobs import readiness
 from techapi.jobs import services as jobs
@@ -42,6 +46,7 @@ class JobSummary:
 
 @dataclass(frozen=True)
 class JobDetail(JobSummary):
+    assignment: Assignment | None
     closure: Closure | None
     technicians: list[JobTechnician]
     appointments: list[Appointment]
@@ -77,11 +82,26 @@ def _summary_parts(job: Job, evidence: readiness.Evidence, min_photos: int) -> d
                 still_needed=readiness.still_needed(job.status, job.appointment_status, evidence, min_photos))
 
 
-def day_list(session: Session, user: User, day: date | None, clock: Clock, settings: Settings) -> JobList:
-    """The caller's jobs of `day` (default: today in their time zone), in appointment order."""
+def _needing_assignment(session: Session, user: User, day: date, tz: str) -> list[Job]:
+    """The day's jobs whose active appointment has no technician and no assignment
+    on its way, or whose latest assignment FAILED (a supervisor's dispatch board)."""
+    if user.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise ForbiddenError("Only supervisors and admins see the jobs that need assigning")
+    lo, hi = day_bounds(day, tz)
+    query = select(Job).where(Job.appointment_start >= lo, Job.appointment_start < hi, needs_assignment())
+    return list(session.scalars(jobs.visible(query, user).order_by(Job.appointment_start, Job.service_job_id)))
+
+
+def day_list(session: Session, user: User, day: date | None, clock: Clock, settings: Settings,
+             needs: str | None = None) -> JobList:
+    """The caller's jobs of `day` (default: today in their time zone), in appointment
+    order; with `needs="assignment"`, only those that need technicians."""
     tz = user.timezone or settings.timezone
     day = day or local_today(clock, tz)
-    found = jobs.jobs_of_day(session, user, day, tz)
+    if needs == "assignment":
+        found = _needing_assignment(session, user, day, tz)
+    else:
+        found = jobs.jobs_of_day(session, user, day, tz)
     evidence = evidence_for(session, [j.service_job_id for j in found])
     return JobList(day, tz, [JobSummary(**_summary_parts(j, evidence[j.service_job_id], settings.min_photos))
                              for j in found])
@@ -93,6 +113,7 @@ def job_detail(session: Session, user: User, job_id: str, settings: Settings) ->
     evidence = evidence_for(session, [job.service_job_id])[job.service_job_id]
     return JobDetail(
         **_summary_parts(job, evidence, settings.min_photos),
+        assignment=latest(session, job.service_job_id),
         closure=session.get(Closure, job.service_job_id),
         technicians=list(job.technicians),
         appointments=[parse_appointment(a) for a in raw.get("appointments") or [] if isinstance(a, dict)],

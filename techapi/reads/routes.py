@@ -23,11 +23,12 @@ class Jobs(MethodView):
     @login_required()
     @blp.arguments(JobsQuerySchema, location="query")
     @blp.response(200, JobListSchema)
-    @answers(401)
+    @answers(401, 403, e403="`needs=assignment` asked by a technician")
     def get(self, args: dict[str, Any]) -> jobs.JobList:
-        """My jobs for a day, in appointment order"""
+        """My jobs for a day, in appointment order (or only those that need assigning)"""
         d = deps()
-        return jobs.day_list(get_session(), current_user(), args.get("date"), d.clock, d.settings)
+        return jobs.day_list(get_session(), current_user(), args.get("date"), d.clock, d.settings,
+                             args.get("needs"))
 
 
 @blp.route("/<string:serviceJobId>")

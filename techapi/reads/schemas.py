@@ -1,7 +1,8 @@
 """The phone's view of a job: flat, short, with what is still needed."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from techapi.assignment.schemas import AssignmentBriefSchema
 from techapi.edge.times import Day
 from techapi.jobs.readiness import Needed
 from techapi.spapi.types import AppointmentStatus
@@ -11,6 +12,10 @@ class JobsQuerySchema(Schema):
     date = Day(
         metadata={"description": "Local calendar day (YYYY-MM-DD) in your time zone; default today"}
     )
+    needs = fields.String(
+        validate=validate.OneOf(["assignment"]),
+        metadata={"description": "`assignment` (supervisors, admins): only the jobs whose active appointment has "
+                                 "no technician and no assignment PENDING, or whose latest assignment FAILED"})
 
 
 class AppointmentSchema(Schema):
@@ -97,6 +102,8 @@ class JobDetailSchema(JobSummarySchema):
     """A reads.jobs.JobDetail."""
 
     closure = fields.Nested(ClosureBriefSchema, allow_none=True, required=True)
+    assignment = fields.Nested(AssignmentBriefSchema, allow_none=True, required=True,
+                               metadata={"description": "The latest request to assign technicians, if any"})
     serviceOrderId = fields.String(allow_none=True, attribute="job.service_order_id")
     storeId = fields.String(allow_none=True, attribute="job.store_id")
     marketplaceId = fields.String(allow_none=True, attribute="job.marketplace_id")

@@ -81,12 +81,12 @@ class _SharedLimiter:
 class PostgresRateLimiter(_SharedLimiter):
     RESERVE = text("""
         INSERT INTO rate_buckets (name, tokens, updated_at)
-        VALUES (:name, :burst, extract(epoch from clock_timestamp()))
+        VALUES (:name, :burst - 1, extract(epoch from clock_timestamp()))
         ON CONFLICT (name) DO UPDATE SET
             tokens = LEAST(:burst, rate_buckets.tokens
                        + (extract(epoch from clock_timestamp()) - rate_buckets.updated_at) * :rate) - 1,
             updated_at = extract(epoch from clock_timestamp())
-        RETURNING tokens, (xmax = 0) AS created
+        RETURNING tokens
     """)
     DRAIN = text("""
         INSERT INTO rate_buckets (name, tokens, updated_at)
@@ -100,8 +100,8 @@ class PostgresRateLimiter(_SharedLimiter):
 
     def _reserve(self, key: str, rate: float, burst: int) -> float:
         with self.engine.begin() as conn:
-            tokens, created = conn.execute(self.RESERVE, {"name": key, "burst": burst, "rate": rate}).one()
-        return float(tokens) - 1 if created else float(tokens)
+            tokens = conn.execute(self.RESERVE, {"name": key, "burst": burst, "rate": rate}).scalar_one()
+        return float(tokens)
 
     def _drain(self, key: str) -> None:
         with self.engine.begin() as conn:

@@ -129,3 +129,18 @@ def test_syncing_through_a_shared_limiter_works_end_to_end(make_limiter, http_sa
     client = http_client(http_sandbox, limiter=make_limiter())
     jobs = list(client.iter_service_jobs(ServiceJobsQuery(created_after=NOW.replace(month=1))))
     assert len(jobs) >= 30 and http_sandbox.sandbox.state.throttled() == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_fresh_shared_bucket_lets_exactly_its_burst_through(backend, database_url):
+    """assignAppointmentResources' plan (1/s, burst 2): the third call at once waits a
+    second, as SP-API's own bucket makes it (the first reservation was once free on PostgreSQL)."""
+    account, slow = f"test-{uuid.uuid4().hex}", {plans.ASSIGN_RESOURCES: plans.UsagePlan(1, 2)}
+    if backend == "redis":
+        limiter = RedisRateLimiter(REDIS_URL, account, plans=slow, sleep=lambda s: None)
+    else:
+        limiter = PostgresRateLimiter(Database(database_url).engine, account, plans=slow, sleep=lambda s: None)
+    waits = [limiter.acquire(plans.ASSIGN_RESOURCES) for _ in range(3)]
+    assert waits[0] == 0
+    assert 0.15 < waits[1] <= 0.25  # the cushion at the edge of the bucket
+    assert 1.15 < waits[2] <= 1.25

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"capacity"},
     {"evidence"},
     {"closures"},
-    {"appointments"},
+    {"appointments", "assignment"},
     {"reads", "reports"},
     {"offline", "webhooks"},
     {"worker", "health", "checks", "openapi", "models", "migrations"},
