@@ -17,7 +17,7 @@ def ensure_demo_users(deps: Deps) -> list[str]:
         raise RuntimeError("demo accounts exist in sandbox mode only")
     world = deps.sandbox.world
     wanted = [
-        ("demo-tech", "technician", world.demo_technician_id, []),
+        ("demo-tech", "technician", world.demo_technician_id, [world.demo_store_id]),  # its home store
         ("demo-supervisor", "supervisor", None, [world.demo_store_id]),
     ]
     with deps.db.session() as session:

@@ -159,10 +159,15 @@ def test_serve_on_the_embedded_defaults_gives_a_working_api_with_demo_accounts(t
     try:
         wait_for_http(f"{base}/healthz", 60)
         token = httpx.post(f"{base}/v1/auth/token", json={"username": "demo-tech", "password": "demo"}).json()
-        jobs = httpx.get(f"{base}/v1/jobs", headers={"Authorization": f"Bearer {token['access_token']}"}).json()
+        tech = {"Authorization": f"Bearer {token['access_token']}"}
+        jobs = httpx.get(f"{base}/v1/jobs", headers=tech).json()
         assert len(jobs["jobs"]) == 5
         sup = httpx.post(f"{base}/v1/auth/token", json={"username": "demo-supervisor", "password": "demo"})
         assert sup.status_code == 200
+        boss = {"Authorization": f"Bearer {sup.json()['access_token']}"}
+        # The README's scheduling walk-through: the technician's home store is the supervisor's store.
+        home = httpx.get(f"{base}/v1/me", headers=tech).json()["storeIds"]
+        assert home and home == httpx.get(f"{base}/v1/me", headers=boss).json()["storeIds"]
         assert httpx.get(f"{base}/docs").status_code == 200
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "techapi"
     finally:
