@@ -141,7 +141,7 @@ def create(deps: Deps, session: Session, user: User, store_id: str, technician_i
     now = deps.clock.now()
     row = Reservation(id=str(uuid.uuid4()), store_id=store_id, technician_id=technician_id, kind=kind,
                       start=start, end=end, notes=notes, status=ReservationStatus.ACTIVE.value,
-                      spapi_reservation_id=made.reservation_id, created_by=user.id, created_at=now,
+                      spapi_reservation_id=made.reservation_id, created_by=user.id, updated_by=user.id, created_at=now,
                       updated_at=now, cancelled_at=None, version=1)
     try:
         with transaction(session):
@@ -183,7 +183,7 @@ def move(deps: Deps, session: Session, user: User, row: Reservation, start: date
             moved = session.execute(
                 update(Reservation).where(Reservation.id == key, Reservation.version == version)
                 .values(start=start, end=end, spapi_reservation_id=made.reservation_id,
-                        updated_at=deps.clock.now(), version=version + 1)).rowcount
+                        updated_at=deps.clock.now(), updated_by=user.id, version=version + 1)).rowcount
     except Exception:
         log.exception("reservation %s moved on SP-API (%s -> %s) but not recorded here", key, old_id,
                       made.reservation_id)
@@ -216,7 +216,8 @@ def cancel(deps: Deps, session: Session, user: User, row: Reservation) -> Reserv
     now = deps.clock.now()
     with transaction(session):
         session.execute(update(Reservation).where(Reservation.id == key).values(
-            status=ReservationStatus.CANCELLED.value, cancelled_at=now, updated_at=now, version=version + 1))
+            status=ReservationStatus.CANCELLED.value, cancelled_at=now, cancelled_by=user.id, updated_at=now,
+            updated_by=user.id, version=version + 1))
     session.refresh(row)
     log.info("reservation %s cancelled by %s (SP-API %s)", key, user.username, row.spapi_reservation_id)
     return row

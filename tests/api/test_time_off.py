@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from techapi import create_app
+from techapi.auth.models import User
 from techapi.capacity.models import Reservation
 from techapi.spapi import plans
 from techapi.spapi.sandbox import Faults
@@ -227,3 +228,16 @@ def test_time_off_writes_honour_idempotency_keys(client, auth, people, deps):
     assert moved[0].get_json() == moved[1].get_json() and moved[1].get_json()["version"] == 2
     with deps.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Reservation)) == 1
+
+
+def test_the_row_keeps_who_made_moved_and_cancelled_the_time_off(client, auth, people, deps):
+    tech, boss = auth.headers("tech"), auth.headers("boss")
+    made = take(client, tech, at(WED, "12:00"), at(WED, "13:00")).get_json()
+    store = people["store"]
+    window = {"start": at(WED, "14:00"), "end": at(WED, "15:00")}
+    assert client.patch(f"/v1/stores/{store}/reservations/{made['id']}", json=window, headers=boss).status_code == 200
+    assert client.delete(f"/v1/stores/{store}/reservations/{made['id']}", headers=boss).status_code == 200
+    with deps.db.session() as session:
+        ids = dict(session.execute(select(User.username, User.id)).all())
+        row = session.get(Reservation, made["id"])
+        assert (row.created_by, row.updated_by, row.cancelled_by) == (ids["tech"], ids["boss"], ids["boss"])
