@@ -104,6 +104,17 @@ def overlapping(session: Session, technician_id: str, start: datetime, end: date
     return [Overlap(*row) for row in session.execute(query)]
 
 
+def _refuse_twice(session: Session, technician_id: str, start: datetime, end: datetime,
+                  moving: str | None = None) -> None:
+    """Nobody is off twice at once: a second reservation would take the store's capacity twice."""
+    twice = session.scalars(select(Reservation.id).where(
+        Reservation.technician_id == technician_id, Reservation.status == ReservationStatus.ACTIVE.value,
+        Reservation.start < end, Reservation.end > start, Reservation.id != (moving or ""))).all()
+    if twice:
+        raise ConflictError(f"The technician already has time off then: {', '.join(twice)}",
+                            errors={"reservations": list(twice)})
+
+
 def _guard(session: Session, deps: Deps, user: User, technician_id: str | None, start: datetime, end: datetime,
            force: bool, moving: str | None = None) -> None:
     check_times(start, end, deps.clock.now())
@@ -111,13 +122,7 @@ def _guard(session: Session, deps: Deps, user: User, technician_id: str | None, 
         raise ForbiddenError("Only a supervisor or an admin may force time off over appointments")
     if technician_id is None:
         return
-    # Nobody is off twice at once: a second reservation would take the store's capacity twice.
-    twice = session.scalars(select(Reservation.id).where(
-        Reservation.technician_id == technician_id, Reservation.status == ReservationStatus.ACTIVE.value,
-        Reservation.start < end, Reservation.end > start, Reservation.id != (moving or ""))).all()
-    if twice:
-        raise ConflictError(f"The technician already has time off then: {', '.join(twice)}",
-                            errors={"reservations": list(twice)})
+    _refuse_twice(session, technician_id, start, end, moving)
     found = overlapping(session, technician_id, start, end)
     if found and force:
         log.warning("time off of %s forced over %s by %s", technician_id,
@@ -145,6 +150,11 @@ def create(deps: Deps, session: Session, user: User, store_id: str, technician_i
                       updated_at=now, cancelled_at=None, version=1)
     try:
         with transaction(session):
+            if technician_id is not None:
+                # Two requests may both have passed the guard: the technician's row lock lets one
+                # insert at a time, and the later one finds the earlier's time off and is refused.
+                session.execute(select(User.id).where(User.technician_id == technician_id).with_for_update())
+                _refuse_twice(session, technician_id, start, end)
             session.add(row)
     except Exception:
         _take_back(deps, made.reservation_id)

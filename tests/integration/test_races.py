@@ -153,3 +153,24 @@ def test_a_closure_and_a_cancellation_asked_at_once_leave_only_one_of_them(app, 
         both = session.get(Closure, job_id), session.get(Cancellation, job_id)
     assert sum(x is not None for x in both) == 1
     assert sum(tasks(deps, job_id).values()) == (1 if both[1] is not None else 0)
+
+
+# Time off ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_six_identical_time_off_requests_at_once_take_the_stores_capacity_once(app, auth, world, deps, sandbox):
+    store = world.store_ids[0]
+    tech_id = next(t for t, _, s in world.technicians if s == store)
+    auth.user("off", "technician", technician_id=tech_id, stores=(store,))
+    headers = auth.headers("off")
+    body = {"start": "2026-06-17T12:00:00Z", "end": "2026-06-17T13:00:00Z", "type": "BREAK"}
+    with served(app) as base:
+        answers = at_once(base, [lambda http: http.post("/v1/me/time-off", json=body, headers=headers)] * 6)
+    # One wins; the others find its time off (409), or SP-API finds the store's capacity gone (422).
+    assert codes(answers)[201] == 1 and set(codes(answers)) <= {201, 409, 422}, [a.text for a in answers]
+    mine = app.test_client().get("/v1/me/time-off", headers=headers).get_json()["reservations"]
+    assert [r["status"] for r in mine] == ["ACTIVE"]
+    with sandbox.state.lock:  # the losers' reservations were cancelled on SP-API again
+        live = [r for r in sandbox.state.calendars[store].reservations.values() if r.kind == "BREAK"]
+    assert len(live) == 1 and live[0].reservation_id == mine[0]["spapiReservationId"]
