@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from techapi.appointments.schemas import SlotsSchema
 from techapi.appointments.slots import SlotCache, forget_store, fresh_job_slots
 from techapi.appointments.upstream import spapi_errors, translated
+from techapi.audit.models import AuditEvent
 from techapi.audit.trail import Actor, record
 from techapi.auth.models import Role, User
 from techapi.clock import iso_z
+from techapi.closures.lifecycle import lock_job
 from techapi.context import Deps
 from techapi.db import end_read, transaction
 from techapi.errors import ConflictError, ForbiddenError, ValidationError
@@ -93,6 +96,7 @@ def add(deps: Deps, session: Session, cache: SlotCache, user: User, job_id: str,
     booking = _booking(job_id, result, fresh, start, duration)
     appt = booking.appointment
     with transaction(session):
+        _once(session, job_id, "appointment.added", "appointmentId", appt.appointment_id)
         _store(deps, session, fresh)
         record(session, job_id, "appointment.added", deps.clock.now(), _actor(user), details={
             "appointmentId": appt.appointment_id, "start": _iso(appt.start), "end": _iso(appt.end),
@@ -118,6 +122,7 @@ def reschedule(deps: Deps, session: Session, cache: SlotCache, user: User, job_i
                           _made_at(start, replacing=old_id))
     booking = _booking(job_id, result, fresh, start, duration)
     with transaction(session):
+        _once(session, job_id, "appointment.rescheduled", "newAppointmentId", result.appointment_id)
         _store(deps, session, fresh)
         record(session, job_id, "appointment.rescheduled", deps.clock.now(), _actor(user), details={
             "reasonCode": reason_code, "oldAppointmentId": old_id, "newAppointmentId": result.appointment_id,
@@ -151,6 +156,17 @@ def _book(deps: Deps, user: User, job_id: str, start: datetime, call: Callable[[
     except ValueError as exc:  # the client's own checks of what we pass on
         raise ValidationError(str(exc)) from None
     return result, _refetch(deps, job_id)
+
+
+def _once(session: Session, job_id: str, action: str, key: str, appointment_id: str | None) -> None:
+    """Of two requests that made the same appointment (one of them through a lost answer
+    found again), only the first is recorded: the later one is told the job changed."""
+    lock_job(session, job_id)
+    recorded = session.scalars(select(AuditEvent.details).where(AuditEvent.service_job_id == job_id,
+                                                                AuditEvent.action == action))
+    if any(isinstance(d, dict) and d.get(key) == appointment_id for d in recorded):
+        raise ConflictError("Another request changed this appointment meanwhile; reload the job",
+                            errors={"appointmentId": appointment_id})
 
 
 def _made_at(start: datetime, replacing: str | None = None) -> Callable[[ServiceJob], Appointment | None]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from techapi.jobs.models import Job
 from techapi.jobs.sync import upsert_jobs
 from techapi.spapi import plans
 from techapi.spapi.sandbox import Faults
@@ -249,3 +250,21 @@ def test_a_supervisors_reschedule_counts_for_the_technician_sp_api_dropped(clien
     assert tech["rescheduledByReason"] == {"RS11": 1} and tech["noShows"] == 1
     others = [t for t in report["technicians"] if t["technicianId"] != world.technician_ids[0]]
     assert all(t["rescheduled"] == 0 for t in others)
+
+
+def test_two_reschedules_of_one_appointment_at_once_are_recorded_once(client, people, late_job, world, deps):
+    opening = datetime(2026, 6, 16, 8, 0, tzinfo=UTC)
+    deps.spapi.update_schedule(world.store_ids[0], [Availability(opening, opening.replace(hour=18), capacity=4)])
+    slots = client.get(f"/v1/jobs/{late_job}/slots?from=2026-06-16T00:00:00Z&to=2026-06-17T00:00:00Z",
+                       headers=people["boss"]).get_json()["slots"]
+    with deps.db.session() as session:
+        old = session.get(Job, late_job).appointment_id
+    first = reschedule(client, people["boss"], late_job, slots[0]["start"], reason="RS4")
+    assert first.status_code == 200
+    # The second request read the job before the first was written: it sends the old appointment.
+    with deps.db.transaction() as session:
+        session.get(Job, late_job).appointment_id = old
+    second = reschedule(client, people["boss"], late_job, slots[0]["start"], reason="RS4")
+    assert second.status_code == 409, second.get_json()
+    history = client.get(f"/v1/jobs/{late_job}/history", headers=people["boss"]).get_json()["events"]
+    assert [e["action"] for e in history].count("appointment.rescheduled") == 1
