@@ -97,7 +97,7 @@ def add(deps: Deps, session: Session, cache: SlotCache, user: User, job_id: str,
     appt = booking.appointment
     with transaction(session):
         _once(session, job_id, "appointment.added", "appointmentId", appt.appointment_id)
-        _store(deps, session, fresh)
+        _store(deps, session, fresh, job_id, booking)
         record(session, job_id, "appointment.added", deps.clock.now(), _actor(user), details={
             "appointmentId": appt.appointment_id, "start": _iso(appt.start), "end": _iso(appt.end),
             "durationMinutes": appt.duration_minutes, "warnings": _warnings(result.warnings)})
@@ -123,7 +123,7 @@ def reschedule(deps: Deps, session: Session, cache: SlotCache, user: User, job_i
     booking = _booking(job_id, result, fresh, start, duration)
     with transaction(session):
         _once(session, job_id, "appointment.rescheduled", "newAppointmentId", result.appointment_id)
-        _store(deps, session, fresh)
+        _store(deps, session, fresh, job_id, booking)
         record(session, job_id, "appointment.rescheduled", deps.clock.now(), _actor(user), details={
             "reasonCode": reason_code, "oldAppointmentId": old_id, "newAppointmentId": result.appointment_id,
             "oldStart": _iso(old_start), "newStart": _iso(booking.appointment.start),
@@ -191,9 +191,18 @@ def _refetch(deps: Deps, job_id: str) -> ServiceJob | None:
         return None
 
 
-def _store(deps: Deps, session: Session, fresh: ServiceJob | None) -> None:
-    """Written exactly as a sync writes it, its hooks included."""
+def _store(deps: Deps, session: Session, fresh: ServiceJob | None, job_id: str, booking: Booking) -> None:
+    """Written exactly as a sync writes it, its hooks included; when SP-API could not
+    be asked again, what its answer said (the next sync brings the rest)."""
     if fresh is None:
+        job = session.get(Job, job_id)
+        appt = booking.appointment
+        if job is not None:
+            job.appointment_id, job.appointment_status = appt.appointment_id, "ACTIVE"
+            job.appointment_start, job.duration_minutes = appt.start, appt.duration_minutes
+            job.appointment_end = appt.end
+            if any(w.code == "RESOURCES_UNASSIGNED" for w in booking.warnings):
+                job.technicians.clear()  # SP-API dropped them from the new appointment
         return
     now = deps.clock.now()
     upsert_jobs(session, [fresh], now)

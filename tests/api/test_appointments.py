@@ -268,3 +268,18 @@ def test_two_reschedules_of_one_appointment_at_once_are_recorded_once(client, pe
     assert second.status_code == 409, second.get_json()
     history = client.get(f"/v1/jobs/{late_job}/history", headers=people["boss"]).get_json()["events"]
     assert [e["action"] for e in history].count("appointment.rescheduled") == 1
+
+
+def test_a_reschedule_whose_job_cannot_be_fetched_again_is_still_applied_here(
+        client, people, late_job, world, deps, sandbox):
+    opening = datetime(2026, 6, 16, 8, 0, tzinfo=UTC)
+    deps.spapi.update_schedule(world.store_ids[0], [Availability(opening, opening.replace(hour=18), capacity=4)])
+    slots = client.get(f"/v1/jobs/{late_job}/slots?from=2026-06-16T00:00:00Z&to=2026-06-17T00:00:00Z",
+                       headers=people["boss"]).get_json()["slots"]
+    sandbox.set_faults(Faults(error_rate=1.0, operations=(plans.GET_SERVICE_JOB,)))
+    moved = reschedule(client, people["boss"], late_job, slots[0]["start"], reason="RS4")
+    sandbox.set_faults(Faults())
+    assert moved.status_code == 200, moved.get_json()
+    assert late_job not in {j["serviceJobId"] for j in todays_jobs(client, people["tech"])}
+    waiting = client.get(f"/v1/jobs?date={TOMORROW}&needs=assignment", headers=people["boss"]).get_json()["jobs"]
+    assert late_job in {j["serviceJobId"] for j in waiting}
