@@ -1,9 +1,12 @@
-"""The phone's view of a job: flat, short, with what is still needed."""
+"""The phone's view of a job: flat, short, with what is still needed; the detail carries
+everything the job screen shows, in the shapes of the endpoints it replaces."""
 
 from marshmallow import Schema, fields, validate
 
 from techapi.assignment.schemas import AssignmentBriefSchema
+from techapi.closures.schemas import CancellationSchema, ClosureSchema
 from techapi.edge.times import Day
+from techapi.evidence.schemas import DocumentSchema, WorkTimesSchema
 from techapi.jobs.readiness import Needed
 from techapi.spapi.types import AppointmentStatus
 
@@ -91,17 +94,28 @@ class AppointmentWindowSchema(Schema):
     durationInMinutes = fields.Integer()
 
 
-class ClosureBriefSchema(Schema):
-    state = fields.String(required=True)
-    rejectionReason = fields.String(allow_none=True, attribute="rejection_reason",
-                                    metadata={"description": "Why a supervisor sent it back"})
-    failureReason = fields.String(allow_none=True, attribute="failure_reason")
+class JobDocumentSchema(DocumentSchema):
+    """A document as GET /v1/jobs/{id}/documents lists it, with where to download it."""
+
+    contentUrl = fields.String(required=True, attribute="content_url",
+                               metadata={"description": "Where to download what is sent to Amazon "
+                                                        "(same authentication)"})
 
 
 class JobDetailSchema(JobSummarySchema):
     """A reads.jobs.JobDetail."""
 
-    closure = fields.Nested(ClosureBriefSchema, allow_none=True, required=True)
+    times = fields.Nested(WorkTimesSchema, required=True,
+                          metadata={"description": "The recorded start and finish, as GET .../times returns them"})
+    documents = fields.List(fields.Nested(JobDocumentSchema), required=True,
+                            metadata={"description": "Photos and POA documents with their upload status and "
+                                                     "failure reason, oldest first, as GET .../documents lists them"})
+    closure = fields.Nested(ClosureSchema, allow_none=True, required=True,
+                            metadata={"description": "As GET .../closure returns it (with its history); "
+                                                     "null when no closure was asked for"})
+    cancellation = fields.Nested(CancellationSchema, allow_none=True, required=True,
+                                 metadata={"description": "As GET .../cancellation returns it; null when none "
+                                                          "was asked for"})
     assignment = fields.Nested(AssignmentBriefSchema, allow_none=True, required=True,
                                metadata={"description": "The latest request to assign technicians, if any"})
     serviceOrderId = fields.String(allow_none=True, attribute="job.service_order_id")
