@@ -10,18 +10,13 @@ import logging
 
 from techapi.auth.models import Role, User
 from techapi.errors import DomainError, ForbiddenError, ServiceUnavailable, ValidationError
-from techapi.spapi.errors import (
-    LwaError,
-    SpApiError,
-    SpApiForbidden,
-    SpApiServerError,
-    SpApiThrottled,
-    SpApiTransportError,
-)
+from techapi.spapi.errors import SpApiBadRequest, SpApiError, SpApiNotFound, SpApiUnprocessable
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = (SpApiServerError, SpApiThrottled, SpApiTransportError, SpApiForbidden, LwaError)
+# What SP-API refuses for the request's own sake (its message helps); anything else
+# (5xx, throttled, unreachable, credentials refused) is an outage: 503, try later.
+REFUSED = (SpApiUnprocessable, SpApiBadRequest, SpApiNotFound)
 RETRY_AFTER_SECONDS = 30
 
 
@@ -36,7 +31,7 @@ def check_store(user: User, store_id: str) -> None:
 
 def refusal(exc: SpApiError) -> DomainError:
     """SP-API's failure as our answer: unavailable (503, retry later) or refused (422, its message)."""
-    if isinstance(exc, UNAVAILABLE):
+    if not isinstance(exc, REFUSED):
         log.warning("SP-API unavailable for %s: %s", exc.operation, exc)
         return ServiceUnavailable("SP-API is unavailable; nothing was changed, try again later",
                                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

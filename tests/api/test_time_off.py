@@ -241,3 +241,10 @@ def test_the_row_keeps_who_made_moved_and_cancelled_the_time_off(client, auth, p
         ids = dict(session.execute(select(User.username, User.id)).all())
         row = session.get(Reservation, made["id"])
         assert (row.created_by, row.updated_by, row.cancelled_by) == (ids["tech"], ids["boss"], ids["boss"])
+
+
+def test_credentials_sp_api_refuses_are_an_outage_not_a_refusal_of_the_time_off(client, auth, people, sandbox):
+    sandbox.set_faults(Faults(script={plans.CREATE_RESERVATION: [401, 401, 401]}))
+    response = take(client, auth.headers("tech"), at(WED, "09:00"), at(WED, "10:00"))
+    sandbox.set_faults(Faults())
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0, response.get_json()
