@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from techapi.audit.models import AuditEvent
@@ -84,7 +84,9 @@ def technician_report(session: Session, scope: Scope, grace_minutes: int) -> Tec
         for tech_id, name in technicians:
             row(tech_id, name).no_shows += 1
 
-    for tech_id, start, end in session.execute(_time_off(scope)):
+    for tech_id, start, end, status, cancelled_at in session.execute(_time_off(scope)):
+        if status == ReservationStatus.CANCELLED and cancelled_at is not None:
+            end = min(as_utc(end), as_utc(cancelled_at))
         row(tech_id, None).time_off_minutes += f.clipped_minutes(as_utc(start), as_utc(end), scope.lo, scope.hi)
 
     for tech_id, username in session.execute(_technicians(scope)):
@@ -147,9 +149,12 @@ def _no_show_cancellations(scope: Scope) -> Select:
 
 
 def _time_off(scope: Scope) -> Select:
-    query = (select(Reservation.technician_id, Reservation.start, Reservation.end)
-             .where(Reservation.technician_id.is_not(None), Reservation.status == ReservationStatus.ACTIVE,
-                    Reservation.kind.in_(TIME_OFF_KINDS),
+    # Time off cancelled once it had begun was taken until it was cancelled.
+    taken = or_(Reservation.status == ReservationStatus.ACTIVE,
+                and_(Reservation.status == ReservationStatus.CANCELLED, Reservation.cancelled_at > Reservation.start))
+    query = (select(Reservation.technician_id, Reservation.start, Reservation.end, Reservation.status,
+                    Reservation.cancelled_at)
+             .where(Reservation.technician_id.is_not(None), taken, Reservation.kind.in_(TIME_OFF_KINDS),
                     Reservation.start < scope.hi, Reservation.end > scope.lo))
     return _in_stores(query, Reservation.store_id, scope)
 

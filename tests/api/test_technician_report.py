@@ -53,9 +53,9 @@ def cancel(session, job_id, when, code, state, by):
                              requested_at=when, updated_at=when))
 
 
-def time_off(session, store, tech, kind, start, end, status="ACTIVE"):
+def time_off(session, store, tech, kind, start, end, status="ACTIVE", cancelled_at=None):
     session.add(Reservation(id=str(uuid.uuid4()), store_id=store, technician_id=tech, kind=kind, start=start,
-                            end=end, status=status, created_at=start, updated_at=start))
+                            end=end, status=status, created_at=start, updated_at=start, cancelled_at=cancelled_at))
 
 
 @pytest.fixture
@@ -91,6 +91,8 @@ def fixture_data(deps, people):
         time_off(s, "S-A", "T1", "BREAK", at(8, "12:00"), at(8, "12:30"))      # 30 min
         time_off(s, "S-A", "T1", "VACATION", at(12, "12:00"), at(14, "12:00"))  # clipped at 13 June 00:00: 720
         time_off(s, "S-A", "T1", "BREAK", at(9, "12:00"), at(9, "13:00"), status="CANCELLED")  # not taken
+        time_off(s, "S-A", "T1", "TRAINING", at(10, "12:00"), at(10, "14:00"), status="CANCELLED",
+                 cancelled_at=at(10, "12:45"))  # cancelled once begun: 45 taken
         # T2 (Ben), store S-A
         add_job(s, "J7", "S-A", ["T2"], 10, ("10:00", "12:00"), at(10, "10:20"), at(10, "11:50"))  # on time,
         # within, 90 min
@@ -119,8 +121,9 @@ def row(technician_id, name, assigned, on_time, within, by_reason, no_shows, med
 
 # T1: J1, J2, J3, J5 assigned = 4; on time J1, J2 (grace), J5 (grace) = 3; within J1, J5 = 2;
 #     RS11 (J4, ana) + RS4 (J6, boss) = 2, no-shows 1 (the RS11); median of 90, 50, 60, 100 = (60+90)/2 = 75.0;
-#     time off 30 + 720 = 750 (the cancelled break not counted).
-T1 = row("T1", "Ana", 4, 3, 2, {"RS11": 1, "RS4": 1}, 1, 75.0, 750)
+#     time off 30 + 720 + 45 = 795 (the break cancelled before it began not counted; the training
+#     cancelled 45 minutes in counted until then).
+T1 = row("T1", "Ana", 4, 3, 2, {"RS11": 1, "RS4": 1}, 1, 75.0, 795)
 # T2: J5, J7, J8, J9 = 4; on time J5, J7 = 2; within J5, J7 = 2; no reschedules; no-shows 1 (J8's S1; J9's
 #     FAILED and J10's S13 not counted); median of 100, 90 = 95.0; time off 120.
 T2 = row("T2", "Ben", 4, 2, 2, {}, 1, 95.0, 120)
@@ -157,7 +160,7 @@ def test_the_csv_has_the_same_figures_a_header_and_no_formula(client, fixture_da
     assert rows == [
         ["technicianId", "name", "jobsAssigned", "startedOnTime", "completedWithinWindow", "rescheduled",
          "rescheduledByReason", "noShows", "medianOnSiteMinutes", "timeOffMinutes"],
-        ["T1", "Ana", "4", "3", "2", "2", "RS11=1; RS4=1", "1", "75.0", "750"],
+        ["T1", "Ana", "4", "3", "2", "2", "RS11=1; RS4=1", "1", "75.0", "795"],
         ["T2", "Ben", "4", "2", "2", "0", "", "1", "95.0", "120"],
         ["T3", "'" + EVIL_NAME, "1", "1", "1", "1", "RS8=1", "0", "45.0", "0"],
         ["T4", "dora", "0", "0", "0", "0", "", "0", "", "0"],
