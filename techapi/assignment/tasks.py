@@ -83,6 +83,13 @@ def assign_technicians(deps: Deps, ref: str, attempt: int) -> None:
                 return  # settled meanwhile
             version, job_id = assignment.version, assignment.service_job_id
             appointment_id, ids = assignment.appointment_id, list(assignment.technician_ids)
+            job = session.get(Job, job_id)
+            current = job.appointment_id if job is not None else None
+        if current != appointment_id:  # rescheduled since it was asked for: SP-API would refuse it
+            message = "The job was rescheduled after this assignment was asked for; assign its technicians again"
+            if _settle(deps, assignment_id, version, AssignmentStatus.FAILED, error=message):
+                raise PermanentFailure(message)
+            continue
         try:
             warnings = deps.spapi.assign_appointment_resources(job_id, appointment_id, ids)
         except TRANSIENT as exc:

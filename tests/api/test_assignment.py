@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from techapi.jobs.models import Job
 from techapi.jobs.sync import sync_day
 from techapi.queue.models import Task, TaskState
 from techapi.spapi import plans
@@ -216,3 +217,15 @@ def test_needs_assignment_lists_the_days_jobs_without_technicians_for_supervisor
     assert Worker(app).drain(max_seconds=30) == 0
     assert listed(client, people["boss"], needs="assignment") == []
     assert unassigned_job in listed(client, people["tech2"])
+
+
+def test_an_assignment_for_an_appointment_rescheduled_meanwhile_fails_without_calling_sp_api(
+        app, client, people, job_id, sandbox, deps):
+    assert assign(client, people["boss"], job_id, [people["ids"]["tech2"]]).status_code == 202
+    with deps.db.transaction() as session:  # a reschedule lands before the worker sends the request
+        session.get(Job, job_id).appointment_id = "a-newer-appointment"
+    calls = sandbox.state.calls_of(plans.ASSIGN_RESOURCES)
+    assert Worker(app).drain(max_seconds=30) == 1
+    assert sandbox.state.calls_of(plans.ASSIGN_RESOURCES) == calls
+    state = client.get(f"/v1/jobs/{job_id}/technicians", headers=people["boss"]).get_json()
+    assert state["assignment"]["status"] == "FAILED" and "rescheduled" in state["assignment"]["error"]
