@@ -95,7 +95,7 @@ def test_recording_a_time_or_adding_a_document_changes_the_jobs_etags(client, pe
     assert after_time["/v1/jobs"] != before["/v1/jobs"]
     assert after_time[f"/v1/jobs/{job_id}"] != before[f"/v1/jobs/{job_id}"]
     for url, tag in before.items():
-        assert revalidate(client, url, tech, tag).status_code in (200,), url
+        assert revalidate(client, url, tech, tag).status_code == 200, url
 
     added = client.post(f"/v1/jobs/{job_id}/documents", headers=tech, content_type="multipart/form-data",
                         data={"kind": "PHOTO", "file": (io.BytesIO(media.jpeg()), "p.jpg")})
@@ -192,3 +192,28 @@ def test_star_on_a_job_i_may_not_see_is_still_404(client, people, world):
                   if client.get(f"/v1/jobs/{i}", headers=people["root"]).get_json()["storeId"] == world.store_ids[1])
     assert revalidate(client, f"/v1/jobs/{hidden}", people["tech"], "*").status_code == 404
     assert revalidate(client, f"/v1/jobs/{hidden}/documents", people["boss"], "*").status_code == 404
+
+
+def test_an_assignment_changes_the_detail_when_asked_and_the_lists_when_done(app, client, people, job_id, world):
+    boss, tech = people["boss"], people["tech"]
+    detail, mine = etag(client, f"/v1/jobs/{job_id}", boss), etag(client, "/v1/jobs", tech)
+    asked = client.put(f"/v1/jobs/{job_id}/technicians", json={"technicianIds": [world.technician_ids[1]]},
+                       headers=boss)
+    assert asked.status_code == 202, asked.get_json()
+    assert revalidate(client, f"/v1/jobs/{job_id}", boss, detail).status_code == 200  # shows PENDING
+    pending = etag(client, f"/v1/jobs/{job_id}", boss)
+    assert Worker(app).drain(max_seconds=30) == 0
+    assert revalidate(client, f"/v1/jobs/{job_id}", boss, pending).status_code == 200  # DONE, new technician
+    listed = revalidate(client, "/v1/jobs", tech, mine)
+    assert listed.status_code == 200 and job_id not in [j["serviceJobId"] for j in listed.get_json()["jobs"]]
+
+
+def test_the_worker_finishing_an_upload_changes_the_documents_etag(app, client, people, job_id):
+    tech = people["tech"]
+    added = client.post(f"/v1/jobs/{job_id}/documents", headers=tech, content_type="multipart/form-data",
+                        data={"kind": "PHOTO", "file": (io.BytesIO(media.jpeg()), "p.jpg")})
+    assert added.status_code == 201 and added.get_json()["status"] != "UPLOADED"
+    tag = etag(client, f"/v1/jobs/{job_id}/documents", tech)
+    assert Worker(app).drain(max_seconds=30) == 0
+    response = revalidate(client, f"/v1/jobs/{job_id}/documents", tech, tag)
+    assert response.status_code == 200 and response.get_json()["documents"][0]["status"] == "UPLOADED"
