@@ -11,12 +11,14 @@ from techapi import edge
 from techapi.apidoc import Api
 from techapi.appointments.routes import blp as appointments_blp
 from techapi.assignment import tasks as assignment_tasks
+from techapi.assignment.models import Assignment
 from techapi.assignment.routes import blp as assignment_blp
 from techapi.auth.routes import blp as auth_blp
 from techapi.capacity.routes import blp as capacity_blp
 from techapi.clock import Clock, SystemClock, local_today
 from techapi.closures import tasks as closure_tasks
 from techapi.closures.lifecycle import evidence_lock
+from techapi.closures.models import Cancellation, Closure
 from techapi.closures.reconcile import reconcile_with_upstream
 from techapi.closures.routes import blp as closures_blp
 from techapi.config import Settings, load_settings
@@ -24,9 +26,11 @@ from techapi.context import Deps
 from techapi.db import Database, SchemaOutdated
 from techapi.errors import register_error_handlers
 from techapi.evidence import tasks as evidence_tasks
+from techapi.evidence.models import Document, TimeRecord
 from techapi.evidence.routes import blp as evidence_blp
 from techapi.evidence.routes import limit_upload_size
 from techapi.health import blp as health_blp
+from techapi.jobs import versions
 from techapi.logs import configure_logging
 from techapi.observability import SpApiMetrics
 from techapi.observability import init_app as init_observability
@@ -70,6 +74,8 @@ BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, appoin
 TASK_KINDS = (*evidence_tasks.KINDS, *closure_tasks.KINDS, *webhook_tasks.KINDS, *assignment_tasks.KINDS)
 # A closure open here gives way to SP-API's word on its job, at every sync.
 SYNC_HOOKS = (reconcile_with_upstream,)
+# Rows a job's responses show: a change to any of them bumps the job's version (ETags).
+JOB_PARTS = (TimeRecord, Document, Closure, Cancellation, Assignment)
 
 
 def create_app(
@@ -92,6 +98,7 @@ def create_app(
 
     db = Database(settings.database_url)
     db.init_app(app)
+    versions.track(db.sessions, JOB_PARTS)
     if require_current_schema:
         try:
             db.check_schema()

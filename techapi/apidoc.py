@@ -25,6 +25,15 @@ IDEMPOTENCY_KEY = {
                    "a retry while the first is still running is 409.",
 }
 
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "ETags of representations you hold (or `*`): when one still matches (weak comparison, "
+                   "RFC 9110), the answer is 304 with no body.",
+}
+
 
 # What most errors mean wherever they are answered; a blueprint words its own on top.
 COMMON_TEXTS = {
@@ -53,6 +62,16 @@ class JsonBodyErrors(BasePlugin):
                 responses.setdefault("415", _error("The body was not sent as application/json"))
 
 
+class ConditionalGets(BasePlugin):
+    """Every operation that documents a 304 (techapi.conditional) takes If-None-Match;
+    added here because a view's own `parameters` would replace its query's."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            if {"304", 304} & set(operation.get("responses", {})):
+                operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+
+
 class Api(SmorestApi):
     """flask-smorest's Api with our error schema and error body."""
 
@@ -60,7 +79,7 @@ class Api(SmorestApi):
 
     def __init__(self, app: Any = None, *, spec_kwargs: dict[str, Any] | None = None) -> None:
         spec_kwargs = dict(spec_kwargs or {})
-        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), JsonBodyErrors()]
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), JsonBodyErrors(), ConditionalGets()]
         super().__init__(app, spec_kwargs=spec_kwargs)
 
     def handle_http_exception(self, error: HTTPException) -> Any:

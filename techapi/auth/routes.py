@@ -12,12 +12,14 @@ from techapi.apidoc import error_answers
 from techapi.auth import services
 from techapi.auth.guard import current_token, current_user, login_required
 from techapi.auth.schemas import LoginSchema, MeSchema, MeUpdateSchema, TokenSchema
+from techapi.conditional import conditional_get
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.idempotency.decorator import idempotent
 
 blp = Blueprint("auth", __name__, url_prefix="/v1", description="Login, logout and profile")
 answers = error_answers(blp, {429: "Too many failed logins for this account or client"})
+etag = conditional_get(blp)
 
 
 @blp.route("/auth/token")
@@ -49,6 +51,7 @@ class Me(MethodView):
     @login_required()
     @blp.response(200, MeSchema)
     @answers(401)
+    @etag(lambda: ("me", current_user().id, services.profile(current_user(), deps().settings.timezone)))
     def get(self) -> services.Profile:
         """Who am I: role, technician id, stores, time zone"""
         return services.profile(current_user(), deps().settings.timezone)

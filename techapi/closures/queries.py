@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from techapi.auth.models import Role, User
 from techapi.closures.models import Closure
 from techapi.errors import ForbiddenError
 from techapi.evidence.models import Document, TimeKind, TimeRecord
+from techapi.jobs import versions
 from techapi.jobs.address import one_line
 from techapi.jobs.models import Job
 
@@ -45,16 +46,27 @@ class ClosureSummary:
         return [t.technician_id for t in self.job.technicians]
 
 
-def list_closures(session: Session, user: User, state: str | None) -> list[ClosureSummary]:
-    """Closures of the caller's stores (all for an admin), oldest request first."""
+def _scoped(query: Select, user: User, state: str | None) -> Select:
     if user.role == Role.TECHNICIAN:
         raise ForbiddenError("Closures are listed for supervisors")
-    query = (select(Closure, Job).join(Job, Job.service_job_id == Closure.service_job_id)
-             .options(selectinload(Job.technicians), joinedload(Closure.requester)))
     if user.role == Role.SUPERVISOR:
         query = query.where(Job.store_id.in_(user.store_ids))
     if state:
         query = query.where(Closure.state == state)
+    return query
+
+
+def closure_list_parts(session: Session, user: User, state: str | None, default_tz: str) -> tuple[object, ...]:
+    """What the list's ETag depends on: the caller, the filter and the versions of
+    the listed closures' jobs (a closure's change bumps its job's version)."""
+    query = _scoped(select(Job).join(Closure, Job.service_job_id == Closure.service_job_id), user, state)
+    return ("closures", versions.caller(user, default_tz), state, versions.versions_of(session, query))
+
+
+def list_closures(session: Session, user: User, state: str | None) -> list[ClosureSummary]:
+    """Closures of the caller's stores (all for an admin), oldest request first."""
+    query = _scoped(select(Closure, Job).join(Job, Job.service_job_id == Closure.service_job_id)
+                    .options(selectinload(Job.technicians), joinedload(Closure.requester)), user, state)
     rows = session.execute(query.order_by(Closure.requested_at, Closure.service_job_id)).all()
     ids = [closure.service_job_id for closure, _ in rows]
     times: dict[tuple[str, str], datetime] = {}

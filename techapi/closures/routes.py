@@ -9,7 +9,7 @@ from techapi.apidoc import error_answers
 from techapi.auth.guard import current_user, login_required
 from techapi.closures import services
 from techapi.closures.models import Cancellation, Closure
-from techapi.closures.queries import ClosureSummary, list_closures
+from techapi.closures.queries import ClosureSummary, closure_list_parts, list_closures
 from techapi.closures.schemas import (
     CancellationSchema,
     CancelSchema,
@@ -19,12 +19,14 @@ from techapi.closures.schemas import (
     HistorySchema,
     RejectSchema,
 )
+from techapi.conditional import conditional_get
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.idempotency.decorator import idempotent
 
 blp = Blueprint("closures", __name__, url_prefix="/v1", description="Closing and cancelling jobs")
 answers = error_answers(blp, {409: "Not possible in the closure's current state"})
+etag = conditional_get(blp)
 
 
 @blp.route("/jobs/<string:serviceJobId>/closure")
@@ -86,6 +88,8 @@ class Closures(MethodView):
     @blp.arguments(ClosureQuerySchema, location="query")
     @blp.response(200, ClosureListSchema)
     @answers(401, 403)
+    @etag(lambda args: closure_list_parts(get_session(), current_user(), args.get("status"),
+                                          deps().settings.timezone))
     def get(self, args: dict[str, str]) -> dict[str, list[ClosureSummary]]:
         """Closures of my stores, with the evidence to decide on"""
         return {"closures": list_closures(get_session(), current_user(), args.get("status"))}

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from techapi.apidoc import error_answers
 from techapi.auth.guard import current_user, login_required
+from techapi.conditional import conditional_get
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.errors import ValidationError
@@ -25,6 +26,7 @@ from techapi.evidence.schemas import (
 )
 from techapi.evidence.times import TimeInput
 from techapi.idempotency.decorator import idempotent
+from techapi.jobs import versions
 
 blp = Blueprint("evidence", __name__, url_prefix="/v1/jobs", description="Times and documents")
 answers = error_answers(blp, {
@@ -37,6 +39,7 @@ NO_DOCUMENT = "No such job or document, or not yours"
 # PDF can carry scripts and a GIF or TIFF is rarely shown inline anyway: both
 # download. nosniff on all, so a browser never second-guesses the type.
 INLINE = {"JPEG", "PNG"}
+etag = conditional_get(blp)
 
 
 def _record(kind: TimeKind, body: dict[str, Any], service_job_id: str) -> services.WorkTimes:
@@ -78,11 +81,18 @@ class Times(MethodView):
         return services.work_times(deps(), get_session(), current_user(), serviceJobId)
 
 
+def _documents_parts(serviceJobId: str) -> tuple[object, ...]:
+    user = current_user()
+    return ("documents", versions.caller(user, deps().settings.timezone), serviceJobId,
+            versions.version_of(get_session(), user, serviceJobId))
+
+
 @blp.route("/<string:serviceJobId>/documents")
 class Documents(MethodView):
     @login_required()
     @blp.response(200, DocumentListSchema)
     @answers(401, 404)
+    @etag(_documents_parts)
     def get(self, serviceJobId: str) -> dict[str, list[Document]]:
         """The job's photos and POA documents with their upload status"""
         return {"documents": services.documents_of(get_session(), current_user(), serviceJobId)}

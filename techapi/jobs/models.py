@@ -36,6 +36,8 @@ class Job(Base):
     scope: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped by every change to what the job's responses show (techapi.jobs.versions): ETags.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     # Loaded when used (detail, sync), not with every job list: the phone's list never shows them.
     technicians: Mapped[list[JobTechnician]] = relationship(

@@ -26,10 +26,14 @@ def visible(query: Select, user: User) -> Select:
     return query.where(False)
 
 
-def jobs_of_day(session: Session, user: User, day: date, tz_name: str) -> list[Job]:
+def day_query(user: User, day: date, tz_name: str) -> Select:
+    """The caller's jobs of `day` (the list and its ETag select the same rows)."""
     lo, hi = day_bounds(day, tz_name)
-    query = select(Job).where(Job.appointment_start >= lo, Job.appointment_start < hi)
-    query = visible(query, user).order_by(Job.appointment_start, Job.service_job_id)
+    return visible(select(Job).where(Job.appointment_start >= lo, Job.appointment_start < hi), user)
+
+
+def jobs_of_day(session: Session, user: User, day: date, tz_name: str) -> list[Job]:
+    query = day_query(user, day, tz_name).order_by(Job.appointment_start, Job.service_job_id)
     return list(session.scalars(query))
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from techapi.assignment.models import Assignment
@@ -90,14 +90,17 @@ def _summary_parts(job: Job, evidence: readiness.Evidence, min_photos: int) -> d
                 still_needed=readiness.still_needed(job.status, job.appointment_status, evidence, min_photos))
 
 
-def _needing_assignment(session: Session, user: User, day: date, tz: str) -> list[Job]:
-    """The day's jobs whose active appointment has no technician and no assignment
-    on its way, or whose latest assignment FAILED (a supervisor's dispatch board)."""
+def list_query(user: User, day: date, tz: str, needs: str | None) -> Select:
+    """The rows of the day list (and of its ETag). With `needs="assignment"`: the
+    day's jobs whose active appointment has no technician and no assignment on its
+    way, or whose latest assignment FAILED (a supervisor's dispatch board)."""
+    if needs != "assignment":
+        return jobs.day_query(user, day, tz)
     if user.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise ForbiddenError("Only supervisors and admins see the jobs that need assigning")
     lo, hi = day_bounds(day, tz)
     query = select(Job).where(Job.appointment_start >= lo, Job.appointment_start < hi, needs_assignment())
-    return list(session.scalars(jobs.visible(query, user).order_by(Job.appointment_start, Job.service_job_id)))
+    return jobs.visible(query, user)
 
 
 def day_list(session: Session, user: User, day: date | None, clock: Clock, settings: Settings,
@@ -106,10 +109,8 @@ def day_list(session: Session, user: User, day: date | None, clock: Clock, setti
     order; with `needs="assignment"`, only those that need technicians."""
     tz = user.timezone or settings.timezone
     day = day or local_today(clock, tz)
-    if needs == "assignment":
-        found = _needing_assignment(session, user, day, tz)
-    else:
-        found = jobs.jobs_of_day(session, user, day, tz)
+    query = list_query(user, day, tz, needs).order_by(Job.appointment_start, Job.service_job_id)
+    found = list(session.scalars(query))
     evidence = evidence_for(session, [j.service_job_id for j in found])
     return JobList(day, tz, [JobSummary(**_summary_parts(j, evidence[j.service_job_id], settings.min_photos))
                              for j in found])

@@ -9,13 +9,15 @@ from flask_smorest import Blueprint
 
 from techapi.apidoc import error_answers
 from techapi.auth.guard import current_user, login_required
+from techapi.conditional import conditional_get
 from techapi.context import deps
 from techapi.db import get_session
-from techapi.reads import jobs
+from techapi.reads import etags, jobs
 from techapi.reads.schemas import JobDetailSchema, JobListSchema, JobsQuerySchema
 
 blp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Job of the day")
 answers = error_answers(blp)
+etag = conditional_get(blp)
 
 
 @blp.route("")
@@ -24,6 +26,7 @@ class Jobs(MethodView):
     @blp.arguments(JobsQuerySchema, location="query")
     @blp.response(200, JobListSchema)
     @answers(401, 403, e403="`needs=assignment` asked by a technician")
+    @etag(etags.day_list_parts)
     def get(self, args: dict[str, Any]) -> jobs.JobList:
         """My jobs for a day, in appointment order (or only those that need assigning)"""
         d = deps()
@@ -36,6 +39,7 @@ class JobById(MethodView):
     @login_required()
     @blp.response(200, JobDetailSchema)
     @answers(401, 404)
+    @etag(etags.detail_parts)
     def get(self, serviceJobId: str) -> jobs.JobDetail:
         """One job in full"""
         return jobs.job_detail(get_session(), current_user(), serviceJobId, deps().settings)

@@ -17,6 +17,7 @@ LAYERS: list[set[str]] = [
     {"queue"},
     {"idempotency"},
     {"apidoc"},
+    {"conditional"},
     {"auth"},
     {"jobs"},
     {"capacity"},
