@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from techapi import edge
+from techapi import compression, edge
 from techapi.apidoc import Api
 from techapi.appointments.routes import blp as appointments_blp
 from techapi.assignment import tasks as assignment_tasks
@@ -146,6 +146,7 @@ def create_app(
     init_observability(app)  # first, so every response (refusals too) carries its request ID
     app.before_request(limit_upload_size)
     edge.init_app(app)  # NUL, lone surrogates, bounded JSON, 415: before any view
+    compression.init_app(app)  # JSON over 1 KiB, gzip or brotli; never document bytes
     if settings.proxy_fix_hops:
         hops = settings.proxy_fix_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
