@@ -82,6 +82,9 @@ class Api(SmorestApi):
         spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), JsonBodyErrors(), ConditionalGets()]
         super().__init__(app, spec_kwargs=spec_kwargs)
 
+    def _register_pagination_header(self) -> None:
+        """No view pages with flask-smorest's pagination: its header schema would sit unused in the document."""
+
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_error_response(error)
 

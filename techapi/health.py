@@ -24,18 +24,27 @@ class StatusSchema(Schema):
 
 @blp.route("/healthz")
 class Health(MethodView):
+    @blp.doc(operationId="getLiveness")
     @blp.response(200, StatusSchema)
     def get(self) -> dict[str, str]:
-        """Liveness: the process answers"""
+        """Liveness: the process answers
+
+        Answers 200 as long as the process serves requests; it touches nothing else. For the load balancer's
+        liveness probe.
+        """
         return {"status": "ok"}
 
 
 @blp.route("/readyz")
 class Ready(MethodView):
+    @blp.doc(operationId="getReadiness")
     @blp.response(200, StatusSchema)
     @answers(503, public=True)
     def get(self) -> dict[str, str]:
-        """Readiness: the database answers"""
+        """Readiness: the database answers
+
+        200 when a query to the database answers, 503 otherwise. For the load balancer's readiness probe.
+        """
         try:
             get_db().ping()
         except SQLAlchemyError as exc:

@@ -25,13 +25,18 @@ answers = error_answers(blp, {403: "Only a supervisor of the job's store (or an 
 
 @blp.route("/jobs/<string:serviceJobId>/technicians")
 class JobTechnicians(MethodView):
+    @blp.doc(operationId="getJobTechnicians")
     @login_required()
     @blp.response(200, TechnicianStateSchema)
     @answers(401, 404)
     def get(self, serviceJobId: str) -> services.TechnicianState:
-        """Who is on the job's appointment, and the latest assignment request"""
+        """Who is on the job's appointment, and the latest assignment request
+
+        The technicians on the job's active appointment and the latest assignment request with its state.
+        """
         return services.technicians_of(get_session(), current_user(), serviceJobId)
 
+    @blp.doc(operationId="assignTechnicians")
     @login_required()
     @idempotent
     @blp.arguments(AssignSchema)

@@ -49,35 +49,50 @@ def _record(kind: TimeKind, body: dict[str, Any], service_job_id: str) -> servic
 
 @blp.route("/<string:serviceJobId>/start")
 class Start(MethodView):
+    @blp.doc(operationId="recordStart")
     @login_required()
     @idempotent
     @blp.arguments(TimeInputSchema)
     @blp.response(200, WorkTimesSchema)
     @answers(401, 403, 404, 409)
     def post(self, body: dict[str, Any], serviceJobId: str) -> services.WorkTimes:
-        """Record when the work started (again with the same time: no change)"""
+        """Record when the work started (again with the same time: no change)
+
+        Record when the work started: `at` as an ISO 8601 time with its offset, or the server's time when absent.
+        The device's time is kept beside the server's. Sending the same time again changes nothing.
+        """
         return _record(TimeKind.START, body, serviceJobId)
 
 
 @blp.route("/<string:serviceJobId>/finish")
 class Finish(MethodView):
+    @blp.doc(operationId="recordFinish")
     @login_required()
     @idempotent
     @blp.arguments(TimeInputSchema)
     @blp.response(200, WorkTimesSchema)
     @answers(401, 403, 404, 409, e409="Not started, or the job is no longer open")
     def post(self, body: dict[str, Any], serviceJobId: str) -> services.WorkTimes:
-        """Record when the work finished"""
+        """Record when the work finished
+
+        Record when the work finished, after the start: `at` as an ISO 8601 time with its offset, or the server's
+        time when absent.
+        """
         return _record(TimeKind.FINISH, body, serviceJobId)
 
 
 @blp.route("/<string:serviceJobId>/times")
 class Times(MethodView):
+    @blp.doc(operationId="getTimes")
     @login_required()
     @blp.response(200, WorkTimesSchema)
     @answers(401, 404)
     def get(self, serviceJobId: str) -> services.WorkTimes:
-        """The recorded start and finish"""
+        """The recorded start and finish
+
+        The job's recorded start and finish, each as recorded (UTC), as the device sent it (with its offset),
+        when the server received it and where it came from (api, field_app, offline).
+        """
         return services.work_times(deps(), get_session(), current_user(), serviceJobId)
 
 
@@ -89,14 +104,20 @@ def _documents_parts(serviceJobId: str) -> tuple[object, ...]:
 
 @blp.route("/<string:serviceJobId>/documents")
 class Documents(MethodView):
+    @blp.doc(operationId="listDocuments")
     @login_required()
     @blp.response(200, DocumentListSchema)
     @answers(401, 404)
     @etag(_documents_parts)
     def get(self, serviceJobId: str) -> dict[str, list[Document]]:
-        """The job's photos and POA documents with their upload status"""
+        """The job's photos and POA documents with their upload status
+
+        The job's photos and proof-of-appointment documents, each with its upload status: RECEIVED, UPLOADING,
+        UPLOADED, or FAILED with the reason (replace it).
+        """
         return {"documents": services.documents_of(get_session(), current_user(), serviceJobId)}
 
+    @blp.doc(operationId="uploadDocument")
     @login_required()
     @idempotent
     @blp.arguments(DocumentFormSchema, location="form")
@@ -106,7 +127,12 @@ class Documents(MethodView):
                       description="The same bytes were already uploaded to this job as this kind")
     @answers(401, 403, 404, 409, 413, 415)
     def post(self, form: dict[str, Any], files: dict[str, Any], serviceJobId: str) -> tuple[Document, int]:
-        """Add a photo or POA document (multipart: one file part, kind, poaType)"""
+        """Add a photo or POA document (multipart: one file part, kind, poaType)
+
+        Multipart with one `file` part (JPEG, PNG, HEIC, GIF, TIFF or PDF, checked by content), `kind` (PHOTO or
+        POA) and, for a POA, `poaType`. Images are normalised and stripped of metadata. 201 for a new document; 200
+        with the existing one for the same bytes of the same kind.
+        """
         if len(request.files.getlist("file")) > 1:
             # Which one the technician meant is not ours to guess.
             raise ValidationError("Send one file per upload: the form has more than one file part",
@@ -119,31 +145,44 @@ class Documents(MethodView):
 
 @blp.route("/<string:serviceJobId>/documents/<string:documentId>")
 class DocumentById(MethodView):
+    @blp.doc(operationId="getDocument")
     @login_required()
     @blp.response(200, DocumentSchema)
     @answers(401, 404, e404=NO_DOCUMENT)
     def get(self, serviceJobId: str, documentId: str) -> Document:
-        """One document's metadata and upload status"""
+        """One document's metadata and upload status
+
+        One document's metadata (kind, type, size, dimensions, digest) and upload status.
+        """
         return services.document_of(get_session(), current_user(), serviceJobId, documentId)
 
+    @blp.doc(operationId="deleteDocument")
     @login_required()
     @idempotent
     @blp.response(204)
     @answers(401, 403, 404, 409, e404=NO_DOCUMENT)
     def delete(self, serviceJobId: str, documentId: str) -> None:
-        """Remove a document before the job is closed"""
+        """Remove a document before the job is closed
+
+        The assigned technician removes a document while the job is still open; a closed job keeps its evidence.
+        """
         services.delete_document(deps(), get_session(), current_user(), serviceJobId, documentId)
 
 
 @blp.route("/<string:serviceJobId>/documents/<string:documentId>/content")
 class DocumentContent(MethodView):
+    @blp.doc(operationId="getDocumentContent")
     @login_required()
     @blp.response(200, content_type="application/octet-stream",
                   description="The bytes sent to Amazon (normalised, without GPS or metadata). "
                               "JPEG and PNG inline, GIF, TIFF and PDF as an attachment; always nosniff")
     @answers(401, 404, e404=NO_DOCUMENT)
     def get(self, serviceJobId: str, documentId: str) -> Response:
-        """Download a document as it is sent to Amazon"""
+        """Download a document as it is sent to Amazon
+
+        The bytes as they are sent to Amazon, with their own media type. JPEG and PNG inline, GIF, TIFF and PDF as
+        attachments; always `X-Content-Type-Options: nosniff` and a sandboxing Content-Security-Policy.
+        """
         doc = services.document_of(get_session(), current_user(), serviceJobId, documentId)
         response = send_file(deps().store.open(doc.normalised_key), mimetype=MIME[doc.content_type],
                              as_attachment=doc.content_type not in INLINE,

@@ -32,13 +32,19 @@ CSV_DOC = {"responses": {"200": {
 
 @blp.route("/technicians")
 class TechnicianReportView(MethodView):
+    @blp.doc(operationId="getTechnicianReport")
     @login_required()
     @blp.arguments(TechnicianReportQuerySchema, location="query")
     @blp.response(200, TechnicianReportSchema)
     @blp.doc(**CSV_DOC)
     @answers(401, 403, 422)
     def get(self, args: dict[str, Any]) -> TechnicianReport | Response:
-        """Technician performance per day range; `Accept: text/csv` for a spreadsheet"""
+        """Technician performance per day range; `Accept: text/csv` for a spreadsheet
+
+        Per technician over a day range (at most 92 days): jobs assigned, started on time, completed within their
+        window, reschedules by reason, no-shows, median time on site, time off. JSON, or CSV with `Accept:
+        text/csv`. Supervisors see their stores, admins all.
+        """
         d, user = deps(), current_user()
         scope = report_scope(user, args["from_"], args["to"], args.get("storeId"),
                              user.timezone or d.settings.timezone)

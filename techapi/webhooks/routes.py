@@ -19,12 +19,17 @@ answers = error_answers(blp, {400: "Malformed headers or body", 401: "Signature 
 
 @blp.route("/field-app")
 class FieldApp(MethodView):
+    @blp.doc(operationId="receiveFieldAppEvent")
     @blp.response(202, AckSchema)
     @blp.alt_response(200, schema=AckSchema, description="This webhook-id was received before")
     @answers(400, 401, 422, public=True)
     @blp.doc(parameters=HEADERS,
              requestBody={"required": True, "content": {"application/json": {"schema": WebhookEventSchema}}})
     def post(self) -> tuple[services.Ack, int]:
-        """Receive a field-app event (Standard Webhooks signatures)"""
+        """Receive a field-app event (Standard Webhooks signatures)
+
+        For the field app's server, not the phone: an event signed with Standard Webhooks headers. 202 the first
+        time, 200 for a webhook-id already received.
+        """
         ack = services.receive(deps(), get_session(), request.headers, request.get_data(cache=False))
         return ack, 202 if ack.first_time else 200

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "techapi"
 # Bottom to top: a unit may import only units on its own layer or below.
 LAYERS: list[set[str]] = [
     {"clock", "config", "settings_declaration", "settings_parsers", "errors", "retry", "states"},
-    {"db", "edge", "logs", "observability", "passwords", "storage", "spapi"},
+    {"db", "compression", "edge", "logs", "observability", "passwords", "storage", "spapi"},
     {"audit", "context"},
     {"queue"},
     {"idempotency"},
