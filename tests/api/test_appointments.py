@@ -139,13 +139,17 @@ def test_the_last_free_slot_is_taken_once_and_the_next_attempt_gets_fresh_slots(
     assert unchanged["appointment"] == other["appointment"]
 
 
-def test_a_technician_rescheduled_to_tomorrow_loses_the_job_today_and_the_store_has_it_tomorrow(
-        client, people, late_job, sandbox, world, deps):
-    # Tomorrow is fully booked in the demo world: the store opens a fourth unit for it.
+def tomorrows_slots(client, headers, job_id, world, deps) -> list[dict]:
+    """Tomorrow is fully booked in the demo world: the store opens a fourth unit for it."""
     opening = datetime(2026, 6, 16, 8, 0, tzinfo=UTC)
     deps.spapi.update_schedule(world.store_ids[0], [Availability(opening, opening.replace(hour=18), capacity=4)])
-    slots = client.get(f"/v1/jobs/{late_job}/slots?from=2026-06-16T00:00:00Z&to=2026-06-17T00:00:00Z",
-                       headers=people["tech"]).get_json()["slots"]
+    return client.get(f"/v1/jobs/{job_id}/slots?from=2026-06-16T00:00:00Z&to=2026-06-17T00:00:00Z",
+                      headers=headers).get_json()["slots"]
+
+
+def test_a_technician_rescheduled_to_tomorrow_loses_the_job_today_and_the_store_has_it_tomorrow(
+        client, people, late_job, sandbox, world, deps):
+    slots = tomorrows_slots(client, people["tech"], late_job, world, deps)
     start = slots[0]["start"]
     key = {"Idempotency-Key": "move-1"}
     response = reschedule(client, people["tech"], late_job, start, reason="RS11", **key)
@@ -239,10 +243,7 @@ def test_a_rule_amazon_enforces_is_422_with_its_message(client, people, late_job
 
 def test_a_supervisors_reschedule_counts_for_the_technician_sp_api_dropped(client, people, late_job, world, deps):
     # The technician is not on the new appointment (RESOURCES_UNASSIGNED): the report still finds them.
-    opening = datetime(2026, 6, 16, 8, 0, tzinfo=UTC)
-    deps.spapi.update_schedule(world.store_ids[0], [Availability(opening, opening.replace(hour=18), capacity=4)])
-    slots = client.get(f"/v1/jobs/{late_job}/slots?from=2026-06-16T00:00:00Z&to=2026-06-17T00:00:00Z",
-                       headers=people["boss"]).get_json()["slots"]
+    slots = tomorrows_slots(client, people["boss"], late_job, world, deps)
     assert reschedule(client, people["boss"], late_job, slots[0]["start"], reason="RS11").status_code == 200
     report = client.get(f"/v1/reports/technicians?from=2026-06-15&to=2026-06-16&storeId={world.store_ids[0]}",
                         headers=people["boss"]).get_json()
@@ -253,10 +254,7 @@ def test_a_supervisors_reschedule_counts_for_the_technician_sp_api_dropped(clien
 
 
 def test_two_reschedules_of_one_appointment_at_once_are_recorded_once(client, people, late_job, world, deps):
-    opening = datetime(2026, 6, 16, 8, 0, tzinfo=UTC)
-    deps.spapi.update_schedule(world.store_ids[0], [Availability(opening, opening.replace(hour=18), capacity=4)])
-    slots = client.get(f"/v1/jobs/{late_job}/slots?from=2026-06-16T00:00:00Z&to=2026-06-17T00:00:00Z",
-                       headers=people["boss"]).get_json()["slots"]
+    slots = tomorrows_slots(client, people["boss"], late_job, world, deps)
     with deps.db.session() as session:
         old = session.get(Job, late_job).appointment_id
     first = reschedule(client, people["boss"], late_job, slots[0]["start"], reason="RS4")
@@ -272,10 +270,7 @@ def test_two_reschedules_of_one_appointment_at_once_are_recorded_once(client, pe
 
 def test_a_reschedule_whose_job_cannot_be_fetched_again_is_still_applied_here(
         client, people, late_job, world, deps, sandbox):
-    opening = datetime(2026, 6, 16, 8, 0, tzinfo=UTC)
-    deps.spapi.update_schedule(world.store_ids[0], [Availability(opening, opening.replace(hour=18), capacity=4)])
-    slots = client.get(f"/v1/jobs/{late_job}/slots?from=2026-06-16T00:00:00Z&to=2026-06-17T00:00:00Z",
-                       headers=people["boss"]).get_json()["slots"]
+    slots = tomorrows_slots(client, people["boss"], late_job, world, deps)
     sandbox.set_faults(Faults(error_rate=1.0, operations=(plans.GET_SERVICE_JOB,)))
     moved = reschedule(client, people["boss"], late_job, slots[0]["start"], reason="RS4")
     sandbox.set_faults(Faults())
