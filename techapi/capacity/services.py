@@ -86,9 +86,10 @@ def find_in_store(session: Session, user: User, store_id: str, reservation_id: s
 
 def technician_of_store(session: Session, store_id: str, technician_id: str) -> None:
     found = session.scalar(select(User.id).join(UserStore, UserStore.user_id == User.id).where(
-        User.technician_id == technician_id, User.role == Role.TECHNICIAN, UserStore.store_id == store_id))
+        User.technician_id == technician_id, User.role == Role.TECHNICIAN, User.active.is_(True),
+        UserStore.store_id == store_id))
     if found is None:
-        raise ValidationError(f"{technician_id} is not a technician of store {store_id}",
+        raise ValidationError(f"{technician_id} is not an active technician of store {store_id}",
                               errors={"json": {"technicianId": ["Not a technician of this store."]}})
 
 

@@ -248,3 +248,11 @@ def test_credentials_sp_api_refuses_are_an_outage_not_a_refusal_of_the_time_off(
     response = take(client, auth.headers("tech"), at(WED, "09:00"), at(WED, "10:00"))
     sandbox.set_faults(Faults())
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0, response.get_json()
+
+
+def test_a_supervisor_cannot_give_time_off_to_a_deactivated_technician(client, auth, people, deps):
+    with deps.db.transaction() as session:
+        session.scalars(select(User).where(User.username == "tech2")).one().active = False
+    response = client.post(f"/v1/stores/{people['store']}/reservations", headers=auth.headers("boss"), json={
+        "start": at(WED, "12:00"), "end": at(WED, "13:00"), "type": "BREAK", "technicianId": people["tech2"]})
+    assert response.status_code == 422 and "active technician" in response.get_json()["message"]
