@@ -42,9 +42,10 @@ def _strip_suffixes() -> None:
     tags = parse_etags(sent)
     if tags.star_tag:
         return
-    strong = [quote_etag(_representation(tag)[0]) for tag in tags.as_set(include_weak=False)]
+    # A malformed header parses to empty entries (None): they match nothing, so they are dropped.
+    strong = [quote_etag(_representation(tag)[0]) for tag in tags.as_set(include_weak=False) if tag]
     weak = [quote_etag(_representation(tag)[0], weak=True) for tag in tags.as_set(include_weak=True)
-            if not tags.is_strong(tag)]
+            if tag and not tags.is_strong(tag)]
     request.environ[SENT_TAGS] = sent
     request.environ["HTTP_IF_NONE_MATCH"] = ", ".join(strong + weak)
 
@@ -54,7 +55,7 @@ def _echo_suffix(response: Response) -> Response:
     sent = request.environ.get(SENT_TAGS)
     tag, weak = response.get_etag()
     if response.status_code == 304 and sent and tag and not weak:
-        for held in parse_etags(sent).as_set(include_weak=False):
+        for held in filter(None, parse_etags(sent).as_set(include_weak=False)):
             base, suffix = _representation(held)
             if base == tag and suffix:
                 response.set_etag(held)

@@ -113,3 +113,9 @@ def test_a_compressed_representation_has_its_own_strong_etag_and_revalidates_wit
     assert again.headers["ETag"] == '"v7:gzip"' and "Accept-Encoding" in again.headers["Vary"]
     old = client.get("/things", headers={"Accept-Encoding": "br", "If-None-Match": '"v6:br"'})
     assert old.status_code == 200 and old.headers["ETag"] == '"v7:br"'
+
+
+@pytest.mark.parametrize("header", ['W/"", W/"#OM{zv"', '"', 'W/', ', ,', '"a", garbage"'])
+def test_a_malformed_if_none_match_is_ignored_not_a_500(client, admin, header):
+    response = client.get("/v1/jobs", headers={**admin, "If-None-Match": header})
+    assert response.status_code == 200

@@ -83,7 +83,8 @@ def test_no_operation_answers_5xx_or_breaks_its_schema(app, client, headers, far
         def check(case, real_job):
             if real_job and "serviceJobId" in (case.path_parameters or {}):
                 case.path_parameters["serviceJobId"] = job_id
-            response = case.call(headers=headers)
+            # Schemathesis's WSGI transport does not decode a compressed body (compression has its own tests).
+            response = case.call(headers={**headers, "Accept-Encoding": "identity"})
             statuses[response.status_code] += 1
             calls[label] = calls.get(label, 0) + 1
             case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
