@@ -29,7 +29,8 @@ from tests.integration.test_sandbox import open_job, tiny_png, upload
 
 MODEL_PATH = Path(os.environ.get(
     "TECHAPI_SPAPI_MODEL", Path(__file__).resolve().parents[3] / "shared" / "spapi" / "services.json"))
-pytestmark = pytest.mark.skipif(not MODEL_PATH.exists(), reason=f"SP-API model not found at {MODEL_PATH}")
+pytestmark = [pytest.mark.skipif(not MODEL_PATH.exists(), reason=f"SP-API model not found at {MODEL_PATH}"),
+              pytest.mark.db_independent]  # CI runs it once, in the SQLite stage
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,8 @@ from tests.integration.test_model_contract import (
     operation,
 )
 
-pytestmark = pytest.mark.skipif(not MODEL_PATH.exists(), reason=f"SP-API model not found at {MODEL_PATH}")
+pytestmark = [pytest.mark.skipif(not MODEL_PATH.exists(), reason=f"SP-API model not found at {MODEL_PATH}"),
+              pytest.mark.db_independent]  # CI runs it once, in the SQLite stage
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from techapi.spapi.errors import SpApiBadRequest, SpApiUnprocessable
 from techapi.spapi.types import FulfillmentData, FulfillmentDocument
 from tests.conftest import NOW, http_client
 
+pytestmark = pytest.mark.db_independent  # CI runs it once, in the SQLite stage
+
 
 def tiny_png() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:

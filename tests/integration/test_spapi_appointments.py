@@ -16,6 +16,8 @@ from techapi.spapi.sandbox.seed import make_job
 from techapi.spapi.scheduling_types import Availability
 from tests.conftest import NOW, http_client
 
+pytestmark = pytest.mark.db_independent  # CI runs it once, in the SQLite stage
+
 WED = datetime(2026, 6, 24, tzinfo=UTC)  # a weekday with no seeded jobs
 DAY = (WED, WED + timedelta(days=1))
 

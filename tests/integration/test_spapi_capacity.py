@@ -13,6 +13,8 @@ from techapi.spapi.errors import SpApiNotFound, SpApiUnprocessable
 from techapi.spapi.scheduling_types import Availability, CapacityQuery, RangeSlot, Recurrence
 from tests.conftest import http_client
 
+pytestmark = pytest.mark.db_independent  # CI runs it once, in the SQLite stage
+
 WED = datetime(2026, 6, 24, tzinfo=UTC)  # a weekday with no seeded jobs
 AVAILABLE = ("SCHEDULED_CAPACITY", "AVAILABLE_CAPACITY", "RESERVED_CAPACITY", "ENCUMBERED_CAPACITY")
 

@@ -25,6 +25,8 @@ from techapi.spapi.sandbox.seed import seed_bulk
 from techapi.spapi.types import FulfillmentData
 from tests.conftest import NOW, http_client
 
+pytestmark = pytest.mark.db_independent  # CI runs it once, in the SQLite stage
+
 TODAY = ServiceJobsQuery(created_after=NOW - timedelta(days=60))
 
 

@@ -25,6 +25,8 @@ import io, json, os, resource, sys
 from techapi.evidence import filetypes, images
 from tests import media
 
+pytestmark = pytest.mark.db_independent  # CI runs it once, in the SQLite stage
+
 for warm_up, kind in ((media.jpeg(), "JPEG"), (media.png(), "PNG")):
     images.normalise(io.BytesIO(warm_up), kind)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
