@@ -15,6 +15,8 @@ import pytest
 from techapi.evidence.images import DEFAULT_MAX_MEGAPIXELS, budget_bytes
 from tests import media
 
+pytestmark = pytest.mark.db_independent  # CI runs it once, in the SQLite stage
+
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 1_048_576
 OVERHEAD = 64 * MIB
@@ -24,8 +26,6 @@ MEASURE = """
 import io, json, os, resource, sys
 from techapi.evidence import filetypes, images
 from tests import media
-
-pytestmark = pytest.mark.db_independent  # CI runs it once, in the SQLite stage
 
 for warm_up, kind in ((media.jpeg(), "JPEG"), (media.png(), "PNG")):
     images.normalise(io.BytesIO(warm_up), kind)
