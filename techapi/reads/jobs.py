@@ -110,10 +110,13 @@ def day_list(session: Session, user: User, day: date | None, clock: Clock, setti
     tz = user.timezone or settings.timezone
     day = day or local_today(clock, tz)
     query = list_query(user, day, tz, needs).order_by(Job.appointment_start, Job.service_job_id)
-    found = list(session.scalars(query))
+    return JobList(day, tz, summaries(session, list(session.scalars(query)), settings.min_photos))
+
+
+def summaries(session: Session, found: list[Job], min_photos: int) -> list[JobSummary]:
+    """The list entries of `found`, with what each still needs (one query for all their evidence)."""
     evidence = evidence_for(session, [j.service_job_id for j in found])
-    return JobList(day, tz, [JobSummary(**_summary_parts(j, evidence[j.service_job_id], settings.min_photos))
-                             for j in found])
+    return [JobSummary(**_summary_parts(j, evidence[j.service_job_id], min_photos)) for j in found]
 
 
 def _evidence(times: dict[str, TimeRecord], documents: list[Document]) -> readiness.Evidence:

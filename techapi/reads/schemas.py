@@ -129,3 +129,31 @@ class JobDetailSchema(JobSummarySchema):
     preferredAppointmentTimes = fields.List(fields.Nested(AppointmentWindowSchema), required=True,
                                             attribute="preferred_appointment_times")
     syncedAt = fields.DateTime(required=True, attribute="job.synced_at")
+
+
+class ChangesQuerySchema(Schema):
+    since = fields.String(
+        validate=validate.Length(min=1, max=1024),
+        metadata={"description": "The `cursor` of your last answer; leave it out to receive the whole window"})
+
+
+class ChangesSchema(Schema):
+    """A reads.changes.Changes."""
+
+    changes = fields.List(fields.Nested(JobSummarySchema), required=True,
+                          metadata={"description": "Jobs of the window that changed (all of them when `full`), "
+                                                   "in job ID order: replace what you hold for each"})
+    removed = fields.List(fields.String(), required=True,
+                          metadata={"description": "IDs of jobs that left your view (moved out of the window, "
+                                                   "reassigned, moved to another store): drop them; an ID you "
+                                                   "do not hold can be ignored"})
+    cursor = fields.String(required=True, metadata={"description": "Opaque: send it as `since` next time"})
+    hasMore = fields.Boolean(required=True, attribute="has_more",
+                             metadata={"description": "More pages of this answer: call again at once with `cursor`"})
+    full = fields.Boolean(required=True,
+                          metadata={"description": "The pages hold every job of the window (first sync, or the "
+                                                   "first of a new day)"})
+    windowFrom = fields.Date(required=True, attribute="window_from")
+    windowTo = fields.Date(required=True, attribute="window_to",
+                           metadata={"description": "Last day of the window, included"})
+    timezone = fields.String(required=True)
