@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from techapi.auth.models import Role, User
@@ -29,7 +29,7 @@ from techapi.jobs.models import Job, JobDeparture
 from techapi.jobs.services import visible
 from techapi.jobs.versions import caller
 from techapi.reads.cursor import BadCursor, Cursor, caller_digest, decode, encode
-from techapi.reads.jobs import JobSummary, summaries
+from techapi.reads.jobs import JobSummary, listed_rows, summarise
 
 PAGE = 200
 RESYNC = "call GET /v1/sync/changes again without `since` and replace what you hold"
@@ -54,7 +54,7 @@ class Window:
     lo: datetime
     hi: datetime
 
-    def holds(self, job: Job) -> bool:
+    def holds(self, job: Row) -> bool:
         return job.appointment_start is not None and self.lo <= job.appointment_start < self.hi
 
 
@@ -142,8 +142,8 @@ def delta(session: Session, user: User, since: str | None, clock: Clock, setting
                 return Changes([], [], since, False, False, window.first, window.last, tz)
             removed = _removed(session, user, cursor, upto, window, tz, days)
             cursor = Cursor(epoch, who, since=cursor.since, window=today)
-    rows = list(session.scalars(_page(user, 0 if full else cursor.since, upto, cursor.after,
-                                      window if full else None)))
+    rows = listed_rows(session, _page(user, 0 if full else cursor.since, upto, cursor.after,
+                                      window if full else None))
     has_more = len(rows) > PAGE
     rows = rows[:PAGE]
     current = [j for j in rows if window.holds(j)]
@@ -152,5 +152,5 @@ def delta(session: Session, user: User, since: str | None, clock: Clock, setting
         after = Cursor(epoch, who, cursor.since, today, upto=upto, after=rows[-1].service_job_id, full=full)
     else:
         after = Cursor(epoch, who, since=upto, window=today)
-    return Changes(summaries(session, current, settings.min_photos), sorted(removed), encode(after), has_more,
+    return Changes(summarise(current, settings.min_photos), sorted(removed), encode(after), has_more,
                    full, window.first, window.last, tz)

@@ -1,6 +1,8 @@
 """The phone's view of a job: flat, short, with what is still needed; the detail carries
 everything the job screen shows, in the shapes of the endpoints it replaces."""
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from techapi.assignment.schemas import AssignmentBriefSchema
@@ -8,6 +10,7 @@ from techapi.closures.schemas import CancellationSchema, ClosureSchema
 from techapi.edge.times import Day
 from techapi.evidence.schemas import DocumentSchema, WorkTimesSchema
 from techapi.jobs.readiness import Needed
+from techapi.reads import encode
 from techapi.spapi.types import AppointmentStatus
 
 
@@ -36,12 +39,9 @@ class CustomerSchema(Schema):
     phone = fields.String(allow_none=True, attribute="customer_phone")
 
 
-# SP-API's Address parts, passed through as text.
-ADDRESS_PARTS = ("name", "addressLine1", "addressLine2", "addressLine3", "city", "county", "district",
-                 "stateOrRegion", "postalCode", "countryCode", "phone")
 AddressSchema = Schema.from_dict({
     "oneLine": fields.String(required=True, metadata={"description": "The address on one line"}),
-    **{part: fields.String() for part in ADDRESS_PARTS},
+    **{part: fields.String() for part in encode.ADDRESS_PARTS},
 }, name="AddressSchema")
 
 
@@ -74,6 +74,10 @@ class JobListSchema(Schema):
     date = fields.Date(required=True)
     timezone = fields.String(required=True)
     jobs = fields.List(fields.Nested(JobSummarySchema), required=True)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """Written by hand (techapi.reads.encode): the hottest answer of the API."""
+        return [encode.job_list(o) for o in obj] if many else encode.job_list(obj)
 
 
 class TechnicianSchema(Schema):
@@ -157,3 +161,7 @@ class ChangesSchema(Schema):
     windowTo = fields.Date(required=True, attribute="window_to",
                            metadata={"description": "Last day of the window, included"})
     timezone = fields.String(required=True)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """Written by hand (techapi.reads.encode): every poll of every phone."""
+        return [encode.changes(o) for o in obj] if many else encode.changes(obj)

@@ -21,7 +21,7 @@ answers = error_answers(blp)
 @blp.route("/changes")
 class Changes(MethodView):
     @blp.doc(operationId="listChanges")
-    @login_required()
+    @login_required(reads_only=True)
     @blp.arguments(ChangesQuerySchema, location="query")
     @blp.response(200, ChangesSchema)
     @answers(401, 410, e410="The cursor expired (older than the offline window) or is not valid for this caller "
