@@ -197,11 +197,12 @@ class DocumentContent(MethodView):
 
 @blp.route("/<string:serviceJobId>/documents/<string:documentId>/thumbnail")
 class DocumentThumbnail(MethodView):
-    @blp.doc(operationId="getDocumentThumbnail")
+    @blp.doc(operationId="getDocumentThumbnail", responses={"200": {
+        "description": "A JPEG of at most 320 px on its long side, aspect kept, without metadata; "
+                       "a PDF's is a generic page icon",
+        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
     @login_required()
-    @blp.response(200, content_type="image/jpeg",
-                  description="A JPEG of at most 320 px on its long side, aspect kept, without metadata; "
-                              "a PDF's is a generic page icon")
+    @blp.response(200, content_type="image/jpeg")
     @blp.alt_response(304, description=NOT_MODIFIED)
     @answers(401, 404, 409, e404=NO_DOCUMENT, e409="The document's file is no longer stored or cannot be decoded")
     def get(self, serviceJobId: str, documentId: str) -> Response:
