@@ -10,11 +10,11 @@ from flask_smorest import Blueprint
 
 from techapi.apidoc import error_answers
 from techapi.auth.guard import current_user, login_required
-from techapi.conditional import conditional_get
+from techapi.conditional import NOT_MODIFIED, conditional_get
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.errors import ValidationError
-from techapi.evidence import services
+from techapi.evidence import services, thumbnails
 from techapi.evidence.models import Document, TimeKind
 from techapi.evidence.schemas import (
     DocumentFileSchema,
@@ -40,6 +40,9 @@ NO_DOCUMENT = "No such job or document, or not yours"
 # download. nosniff on all, so a browser never second-guesses the type.
 INLINE = {"JPEG", "PNG"}
 etag = conditional_get(blp)
+# A thumbnail never changes for its document id. A day bounds how long a browser keeps
+# one after its user lost access (a private cache only: never a shared one).
+THUMBNAIL_CACHE = "private, max-age=86400, immutable"
 
 
 def _record(kind: TimeKind, body: dict[str, Any], service_job_id: str) -> services.WorkTimes:
@@ -189,6 +192,35 @@ class DocumentContent(MethodView):
                              download_name=f"{doc.id}.{doc.content_type.lower()}")
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
+@blp.route("/<string:serviceJobId>/documents/<string:documentId>/thumbnail")
+class DocumentThumbnail(MethodView):
+    @blp.doc(operationId="getDocumentThumbnail", responses={"200": {
+        "description": "A JPEG of at most 320 px on its long side, aspect kept, without metadata; "
+                       "a PDF's is a generic page icon",
+        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
+    @login_required()
+    @blp.response(200, content_type="image/jpeg")
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    @answers(401, 404, 409, e404=NO_DOCUMENT, e409="The document's file is no longer stored or cannot be decoded")
+    def get(self, serviceJobId: str, documentId: str) -> Response:
+        """A small JPEG preview of a document, for lists
+
+        A JPEG of at most 320 px on its long side (aspect kept, no metadata), made once from the normalised
+        image; a PDF gets a generic page icon. Whoever may download the content may see it. Strong `ETag`,
+        `Cache-Control: private, max-age=86400, immutable`: a document's bytes never change.
+        """
+        thumb = thumbnails.thumbnail_of(get_session(), current_user(), serviceJobId, documentId)
+        if request.if_none_match.contains_weak(thumb.tag):
+            response = Response(status=304)
+        else:
+            response = Response(thumbnails.thumbnail_bytes(deps(), thumb), mimetype="image/jpeg")
+        response.set_etag(thumb.tag)
+        response.headers["Cache-Control"] = THUMBNAIL_CACHE
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.vary.update(("Authorization", "Cookie"))
         return response
 
 
