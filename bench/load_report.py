@@ -68,7 +68,7 @@ def print_tables(run: dict, scenarios: dict[str, dict], targets: list[dict], cos
     print(f"\n{run['web_processes']} gunicorn processes x {run['threads_per_process']} threads, "
           f"{run['cores']} cores; wrk -t{run['wrk_threads']} -c{run['connections']} -d{run['seconds']}s; "
           f"load average {run['load_average_before']} before, {run['load_average_after']} after "
-          "(a shared machine: figures are noisy)")
+          "(a shared machine: figures are noisy); CPU: the app's processes, not PostgreSQL's")
     print(f"{'scenario':<56}{'req/s':>7}{'/ceiling':>9}{'p50 ms':>7}{'p99 ms':>7}{'CPU ms/req':>11}"
           f"{'boot ms':>8}{'workers+':>9}{'bad':>5}")
     for key, s in scenarios.items():
