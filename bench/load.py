@@ -1,156 +1,163 @@
-"""Job of the day under load: GET /v1/jobs for 200 technicians with 5 jobs each,
-on PostgreSQL, through gunicorn with the production config (gunicorn.conf.py),
-against a bare Flask JSON endpoint served by the same gunicorn config in the
-same run (the ceiling). The load generator is wrk (Debian: apt-get install wrk).
+"""The phone's read path under load, in one run on PostgreSQL, every app served
+by gunicorn with the production config (gunicorn.conf.py), wrk as the load
+generator, 200 technicians with 5 jobs each, each request with its own caller:
 
-Goal: at least 0.5 of the ceiling's requests per second, no errors.
-Usage: python bench/load.py [--seconds 20] [--json out.json]
+- ceiling: a bare Flask JSON endpoint (bench/bare_app.py), no database;
+- hand-written: the same job list by hand (bench/handwritten_app.py): the same
+  token check and ONE SQL query through psycopg, json.dumps;
+- techapi: the full list GET /v1/jobs (200), its revalidation (If-None-Match
+  with each technician's ETag: 304), the delta feed with no changes
+  (GET /v1/sync/changes?since=<each technician's cursor>; "unavailable" if 404);
+- worker recycling: the full list again with gunicorn's max_requests disabled
+  and at the former 2,000 (WEB_MAX_REQUESTS); and, steadier than throughput on
+  a short run, what starting a worker costs (its CPU before any load) spread
+  over max_requests, against the CPU the list takes per request.
+
+Goals: list >= 0.25 of the ceiling, 304 and delta >= 0.5, list >= 0.7 of the
+hand-written list; p99 < 50 ms at 16 connections and no unexpected answer or
+socket error for each techapi scenario. The machine may be shared: the load
+average before and after is recorded with the figures.
+
+Usage: python bench/load.py [--seconds 10] [--connections 16] [--threads 2] [--json out.json]
   TECHAPI_BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test)
+  Needs wrk on PATH (Debian/Ubuntu: apt-get install wrk).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
-from datetime import time as dtime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
-from common import ROOT, arguments, report, write
-from sqlalchemy import create_engine, text
+import loadgen
+from common import ROOT, arguments
+from load_report import evaluate, print_tables, recycling
+from load_serve import Server, serve
 
-DAY = datetime(2026, 6, 15, tzinfo=UTC).date()
-TECHS, JOBS_EACH = 200, 5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def prepare(base_url: str, tmp: Path) -> tuple[str, list[str]]:
-    """A fresh schema with 200 technicians, 5 jobs each; returns the URL and their tokens."""
-    import random
-
-    from techapi import create_app
-    from techapi.clock import FrozenClock
-    from techapi.config import load_settings
-    from techapi.db import Database
-    from techapi.jobs.sync import sync_day
-    from techapi.spapi.sandbox import Sandbox
-    from techapi.spapi.sandbox.seed import make_job
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(base_url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    url = f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
-    Database(url).upgrade()
-    clock = FrozenClock(datetime(2026, 6, 15, 6, 0, tzinfo=UTC))
-    box = Sandbox(clock=clock)
-    rng = random.Random(1)
-    for t in range(TECHS):
-        tech = (f"ALOADTECH{t:05d}", f"Tech {t}")
-        for j in range(JOBS_EACH):
-            start = datetime.combine(DAY, dtime(8), tzinfo=UTC) + timedelta(hours=2 * j)
-            box.state.add_job(make_job(rng, marketplace_id="ATVPDKIKX0DER", store_id=f"store-{t // 20}",
-                                       technician=tech, start=start, created=start - timedelta(days=3)))
-    settings = load_settings(environ={"TECHAPI_DATABASE_URL": url, "TECHAPI_INSTANCE_PATH": str(tmp),
-                                      "TECHAPI_LOG_LEVEL": "WARNING"})
-    app = create_app(settings.with_overrides(argon2_time_cost=1, argon2_memory_kib=1024), clock=clock, sandbox=box)
-    deps = app.extensions["techapi"]
-    sync_day(deps, DAY)
-    from techapi.auth.services import create_user, login
-    from techapi.clock import SystemClock
-
-    tokens = []
-    now = SystemClock()  # the web processes check token expiry against the real clock
-    with deps.db.session() as session:
-        for t in range(TECHS):
-            create_user(session, deps.passwords, now, f"tech{t}", "technician", "load-password",
-                        technician_id=f"ALOADTECH{t:05d}")
-            tokens.append(login(session, deps.passwords, deps.settings, now, f"tech{t}", "load-password",
-                                "bench").access_token)
-    deps.db.dispose()
-    return url, tokens
+LIST = "/v1/jobs?date=2026-06-15"
+# gunicorn settings compared for the full list, on top of the environment's (gunicorn.conf.py's defaults).
+RECYCLING = {
+    "max_requests disabled": {"WEB_MAX_REQUESTS": "0"},
+    "max_requests 2000 (the former default)": {"WEB_MAX_REQUESTS": "2000", "WEB_MAX_REQUESTS_JITTER": "200"},
+}
 
 
-def wrk(url: str, tokens: list[str], seconds: int, tmp: Path) -> dict:
-    script = tmp / "tokens.lua"
-    script.write_text("tokens = {" + ",".join(f'"{t}"' for t in tokens) + "}\n" + """
-request = function()
-  local t = tokens[math.random(#tokens)]
-  return wrk.format("GET", "/v1/jobs?date=2026-06-15", {["Authorization"] = "Bearer " .. t})
-end
-""")
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, timeout=seconds + 60).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+class Bench:
+    def __init__(self, wrk: str, args, tmp: Path, env: dict[str, str]) -> None:
+        self.wrk, self.args, self.tmp, self.env = wrk, args, tmp, env
+        self.scenarios: dict[str, dict] = {}
 
-    def pct(p: str) -> str:
-        m = re.search(rf"\s{p}%\s+([\d.]+\w+)", out)
-        return m.group(1) if m else "?"
+    def measure(self, server, name: str, entries: list[tuple[str, str, str]], expected: int, **extra) -> None:
+        a = self.args
+        loadgen.run(self.wrk, server.base, entries, min(3, a.seconds), a.connections, a.threads, self.tmp)  # warm
+        cpu = server.cpu_seconds()
+        with server.counting_restarts() as workers:
+            f = loadgen.run(self.wrk, server.base, entries, a.seconds, a.connections, a.threads, self.tmp)
+        cpu = server.cpu_seconds() - cpu
+        requests = sum(f.statuses.values())
+        self.scenarios[name] = {
+            "rps": f.rps, "p50_ms": f.p50_ms, "p90_ms": f.p90_ms, "p99_ms": f.p99_ms, "max_ms": f.max_ms,
+            "expected_status": expected, "statuses": {str(k): v for k, v in sorted(f.statuses.items())},
+            "socket_errors": f.socket_errors, "unexpected": f.unexpected(expected),
+            "worker_restarts": workers["restarts"], "boot_cpu_ms": server.boot_ms,
+            "app_cpu_ms_per_request": round(1000 * cpu / requests, 3) if requests and cpu else None, **extra}
+        print(f"  {name}: {f.rps:,.0f} req/s, p99 {f.p99_ms:.1f} ms, statuses {f.statuses}, "
+              f"socket errors {f.socket_errors}, workers started {workers['restarts']}", flush=True)
 
-    return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": sum(int(x) for x in errors.groups()) if errors else 0}
+    @contextmanager
+    def serve(self, app_path: str, label: str, **env: str) -> Iterator[Server]:
+        with serve(app_path, {**self.env, **env}, self.tmp / f"{label}.log") as server:
+            time.sleep(2)  # every worker booted, none loaded yet: what starting one costs
+            boot = server.boot_cpu_seconds()
+            server.boot_ms = boot and round(1000 * boot)
+            yield server
 
 
-def serve(app_path: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", app_path], cwd=ROOT,
-                            env={**env, "PORT": str(port)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if httpx.get(f"{base}/v1/jobs", timeout=1).status_code in (200, 401):
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{app_path} did not start")
+def body(base: str, token: str) -> object:
+    answer = httpx.get(f"{base}{LIST}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    answer.raise_for_status()
+    return answer.json()
 
 
 def main() -> None:
     parser = arguments(__doc__)
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=10, help="per scenario (after a warm-up of 3)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: apt-get install -y wrk")
-    tmp = Path(tempfile.mkdtemp(prefix="techapi-load-"))
+    wrk = loadgen.find_wrk()  # before any set-up: a fresh machine learns what to install at once
+    from load_data import fresh_schema  # imports techapi: only once wrk is known to be there
+
     base_url = os.environ.get("TECHAPI_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    url, tokens = prepare(base_url, tmp)
+    with fresh_schema(base_url) as url:
+        run, scenarios, targets = measure_all(wrk, args, url)
+    others = [int(env["WEB_MAX_REQUESTS"]) for env in RECYCLING.values()]
+    costs = recycling(scenarios, sorted({configured_max_requests(), *others}))
+    print_tables(run, scenarios, targets, costs)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"run": run, "scenarios": scenarios, "targets": targets,
+                                               "recycling": costs}, indent=2) + "\n")
+
+
+def configured_max_requests() -> int:
+    """gunicorn's max_requests as the run has it: WEB_MAX_REQUESTS, else gunicorn.conf.py's default."""
+    default = re.search(r'"WEB_MAX_REQUESTS", "(\d+)"', (ROOT / "gunicorn.conf.py").read_text())
+    return int(os.environ.get("WEB_MAX_REQUESTS") or (default.group(1) if default else 0))
+
+
+def measure_all(wrk: str, args, url: str) -> tuple[dict, dict[str, dict], list[dict]]:
+    from load_data import cursors, etags, prepare
+
+    tmp = Path(tempfile.mkdtemp(prefix="techapi-load-"))
+    load_before = os.getloadavg()
+    tokens = prepare(url, tmp)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TECHAPI_", "PROMETHEUS_"))},
            "TECHAPI_DATABASE_URL": url, "TECHAPI_INSTANCE_PATH": str(tmp), "TECHAPI_LOG_LEVEL": "WARNING"}
-    figures = {}
-    for name, app_path in (("ceiling (bare Flask)", "bench.bare_app:app"), ("techapi", "app:app")):
-        proc, base = serve(app_path, env)
-        try:
-            wrk(base, tokens, 3, tmp)  # warm up
-            figures[name] = wrk(base, tokens, args.seconds, tmp)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=40)
-        print(f"{name}: {figures[name]}")
-    ours, ceiling = figures["techapi"], figures["ceiling (bare Flask)"]
-    ratio = ours["rps"] / ceiling["rps"]
-    errors = ours["non_2xx"] + ours["socket_errors"]
-    result = report("GET /v1/jobs under load", ratio, ">= 0.5 of the ceiling, no errors",
-                    ratio >= 0.5 and errors == 0, techapi=ours, ceiling=ceiling,
-                    web_processes=os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() * 2)))
-    write(args.json, [result])
+    bench = Bench(wrk, args, tmp, env)
+    plain = [(LIST, f"Bearer {t}", "") for t in tokens]
+
+    print("ceiling (bare Flask JSON endpoint)", flush=True)
+    with bench.serve("bench.bare_app:app", "bare") as server:
+        bench.measure(server, "ceiling", plain, 200)
+    print("hand-written job list (psycopg, one query, json.dumps)", flush=True)
+    with bench.serve("bench.handwritten_app:app", "handwritten") as server:
+        by_hand = [body(server.base, t) for t in tokens[:3]]
+        bench.measure(server, "handwritten", plain, 200)
+    print("techapi (gunicorn.conf.py as configured)", flush=True)
+    with bench.serve("app:app", "techapi") as server:
+        same_body = [body(server.base, t) for t in tokens[:3]] == by_hand
+        bench.measure(server, "list", plain, 200)
+        tags = etags(server.base, LIST, tokens)
+        bench.measure(server, "revalidate", [(LIST, f"Bearer {t}", e) for t, e in zip(tokens, tags, strict=True)], 304)
+        marks = cursors(server.base, tokens)
+        if marks is None:
+            print("  delta: GET /v1/sync/changes is 404 here: unavailable", flush=True)
+        else:
+            bench.measure(server, "delta", [(f"/v1/sync/changes?since={quote(c, safe='')}", f"Bearer {t}", "")
+                                            for t, c in zip(tokens, marks, strict=True)], 200)
+    for label, settings in RECYCLING.items():
+        print(f"techapi, {label}", flush=True)
+        with bench.serve("app:app", label.split(",")[0].replace(" ", "-"), **settings) as server:
+            bench.measure(server, f"list, {label}", plain, 200, gunicorn=settings)
+
+    run = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
+           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                    text=True).stdout.strip(),
+           "seconds": args.seconds, "connections": args.connections, "wrk_threads": args.threads,
+           "web_processes": int(env.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2)),
+           "threads_per_process": int(env.get("WEB_THREADS", "4")), "cores": os.cpu_count(),
+           "load_average_before": round(load_before[0], 2), "load_average_after": round(os.getloadavg()[0], 2),
+           "handwritten_body_equals_techapi": same_body, "technicians": len(tokens)}
+    return run, bench.scenarios, evaluate(bench.scenarios, same_body)
 
 
 if __name__ == "__main__":
