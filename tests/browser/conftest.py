@@ -1,0 +1,119 @@
+"""The console in a real browser: `techapi serve` as an operator runs it, against
+the SP-API sandbox over HTTP (so `techapi worker --drain` and the test see the
+same Amazon), driven by Debian's headless Chromium through Playwright.
+
+One server for the whole package: starting it, syncing and bringing closures to
+the supervisor takes several seconds. Each test uses jobs of its own."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from techapi.clock import FrozenClock
+from techapi.spapi.sandbox import Sandbox, SandboxConfig, SandboxServer
+from tests import media, pdfs
+from tests.conftest import NOW, PASSWORD
+from tests.fullrun import FullRun
+from tests.integration.test_closure_pipeline import environment
+
+CHROMIUM = "/usr/bin/chromium"
+WAIT_MS = 10_000  # every Playwright wait is bounded
+
+
+@dataclass
+class Console:
+    """The running server, its sandbox, and the closures waiting for the supervisor."""
+
+    base: str
+    run: FullRun
+    sandbox: Sandbox
+    pending: list[str] = field(default_factory=list)  # job IDs, in the order they were asked for
+
+    def token(self, username: str) -> dict[str, str]:
+        return FullRun.login(self.base, username)
+
+    def closure(self, job_id: str, username: str = "tech") -> dict:
+        return httpx.get(f"{self.base}/v1/jobs/{job_id}/closure", headers=self.token(username)).json()
+
+
+def _bring_to_closure(base: str, tech: dict[str, str], job: dict, photos: int) -> None:
+    """What the technician's phone does: times inside the appointment, photos, a POA, then closure."""
+    job_id, start = job["serviceJobId"], datetime.fromisoformat(job["appointment"]["start"]) + timedelta(minutes=5)
+    for action, at in (("start", start), ("finish", start + timedelta(minutes=40))):
+        answer = httpx.post(f"{base}/v1/jobs/{job_id}/{action}", json={"at": at.isoformat()}, headers=tech)
+        assert answer.status_code == 200, answer.text
+    uploads = [("PHOTO", f"photo{i}.jpg", media.jpeg(size=(640, 480), color=(40 + 60 * i, 90, 160)))
+               for i in range(photos)] + [("POA", "poa.pdf", pdfs.signed())]
+    for kind, name, data in uploads:
+        answer = httpx.post(f"{base}/v1/jobs/{job_id}/documents", headers=tech, data={"kind": kind},
+                            files={"file": (name, io.BytesIO(data))}, timeout=30)
+        assert answer.status_code == 201, answer.text
+    answer = httpx.post(f"{base}/v1/jobs/{job_id}/closure", headers=tech)
+    assert answer.status_code == 200 and answer.json()["state"] == "PENDING_APPROVAL", answer.text
+
+
+@pytest.fixture(scope="package")
+def console(tmp_path_factory, empty_database_url) -> Iterator[Console]:
+    tmp_path = tmp_path_factory.mktemp("console")
+    box = Sandbox.demo(NOW.date(), "UTC", "ATVPDKIKX0DER", clock=FrozenClock(NOW), config=SandboxConfig())
+    with SandboxServer(box) as server:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("TECHAPI_")},
+               **environment(tmp_path, empty_database_url(), server.url,
+                             TECHAPI_STORAGE_URL=f"file://{tmp_path}/blobs")}
+        run = FullRun(tmp_path, env)
+        world = box.world
+        run.set_up(world)  # "tech" (first technician) and "boss" (their store's supervisor)
+        for username, role, extra in (("elsewhere", "supervisor", ["--store", world.store_ids[1]]),
+                                      ("root", "admin", [])):
+            run.run("users", "create", "--username", username, "--role", role, *extra, "--password-stdin",
+                    stdin=PASSWORD + "\n")
+        with run.served() as base:
+            console = Console(base, run, box)
+            tech = console.token("tech")
+            jobs = httpx.get(f"{base}/v1/jobs", params={"date": NOW.date().isoformat()}, headers=tech).json()["jobs"]
+            open_jobs = [j for j in jobs if j["status"] == "NOT_SERVICED" and j["appointment"]]
+            assert len(open_jobs) >= 4, jobs
+            for job in open_jobs[:4]:
+                _bring_to_closure(base, tech, job, photos=2)
+                console.pending.append(job["serviceJobId"])
+            yield console
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver (.ci/run does)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser, console: Console) -> Iterator[BrowserContext]:
+    made = browser.new_context(base_url=console.base, viewport={"width": 1280, "height": 900})
+    made.set_default_timeout(WAIT_MS)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/console/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
