@@ -76,6 +76,12 @@ def local_time(value: datetime | None, with_date: bool = True) -> str:
     return local.strftime("%a %d %b %Y, %H:%M" if with_date else "%H:%M")
 
 
+@blp.app_template_filter("iso")
+def iso_utc(value: datetime) -> str:
+    """For machines (a <time> element's datetime): UTC, ISO 8601."""
+    return as_utc(value).isoformat()
+
+
 @blp.context_processor
 def _shared() -> dict[str, Any]:
     nav = [(label, endpoint) for label, endpoint in NAV if endpoint in current_app.view_functions]

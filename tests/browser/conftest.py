@@ -18,7 +18,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from techapi.clock import FrozenClock
+from techapi import create_app
+from techapi.auth.services import create_user
+from techapi.clock import FrozenClock, SystemClock
+from techapi.config import load_settings
+from techapi.jobs.sync import sync_day
 from techapi.spapi.sandbox import Sandbox, SandboxConfig, SandboxServer
 from tests import media, pdfs
 from tests.conftest import NOW, PASSWORD
@@ -61,6 +65,25 @@ def _bring_to_closure(base: str, tech: dict[str, str], job: dict, photos: int) -
     assert answer.status_code == 200 and answer.json()["state"] == "PENDING_APPROVAL", answer.text
 
 
+def _set_up(env: dict[str, str], world) -> None:
+    """Schema, accounts and the day's jobs, in this process (a CLI process per step costs seconds)."""
+    app = create_app(load_settings(environ=env), clock=SystemClock(), require_current_schema=False)
+    deps = app.extensions["techapi"]
+    try:
+        deps.db.upgrade()
+        accounts = (("tech", "technician", world.technician_ids[0], []),  # the first technician of store 0
+                    ("boss", "supervisor", None, [world.store_ids[0]]),
+                    ("elsewhere", "supervisor", None, [world.store_ids[1]]),
+                    ("root", "admin", None, []))
+        with deps.db.session() as session:
+            for username, role, technician_id, stores in accounts:
+                create_user(session, deps.passwords, deps.clock, username, role, PASSWORD,
+                            technician_id=technician_id, stores=stores)
+        sync_day(deps, NOW.date())
+    finally:
+        deps.db.dispose()
+
+
 @pytest.fixture(scope="package")
 def console(tmp_path_factory, empty_database_url) -> Iterator[Console]:
     tmp_path = tmp_path_factory.mktemp("console")
@@ -68,14 +91,11 @@ def console(tmp_path_factory, empty_database_url) -> Iterator[Console]:
     with SandboxServer(box) as server:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("TECHAPI_")},
                **environment(tmp_path, empty_database_url(), server.url,
-                             TECHAPI_STORAGE_URL=f"file://{tmp_path}/blobs")}
+                             TECHAPI_STORAGE_URL=f"file://{tmp_path}/blobs"),
+               # argon2 at its cheapest: every test signs in
+               "TECHAPI_ARGON2_TIME_COST": "1", "TECHAPI_ARGON2_MEMORY_KIB": "1024"}
+        _set_up(env, box.world)
         run = FullRun(tmp_path, env)
-        world = box.world
-        run.set_up(world)  # "tech" (first technician) and "boss" (their store's supervisor)
-        for username, role, extra in (("elsewhere", "supervisor", ["--store", world.store_ids[1]]),
-                                      ("root", "admin", [])):
-            run.run("users", "create", "--username", username, "--role", role, *extra, "--password-stdin",
-                    stdin=PASSWORD + "\n")
         with run.served() as base:
             console = Console(base, run, box)
             tech = console.token("tech")
