@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from techapi import create_app
@@ -24,7 +25,7 @@ from techapi.clock import FrozenClock, SystemClock
 from techapi.config import load_settings
 from techapi.jobs.sync import sync_day
 from techapi.spapi.sandbox import Sandbox, SandboxConfig, SandboxServer
-from tests import media, pdfs
+from tests import pdfs
 from tests.conftest import NOW, PASSWORD
 from tests.fullrun import FullRun
 from tests.integration.test_closure_pipeline import environment
@@ -49,14 +50,23 @@ class Console:
         return httpx.get(f"{self.base}/v1/jobs/{job_id}/closure", headers=self.token(username)).json()
 
 
+def photo(i: int) -> bytes:
+    """A 640x480 JPEG that looks like something in a screenshot (gradients, not a flat colour)."""
+    size = (640, 480)
+    bands = (Image.linear_gradient("L").rotate(90 * i).resize(size), Image.radial_gradient("L").resize(size),
+             Image.new("L", size, 80 + 70 * i))
+    out = io.BytesIO()
+    Image.merge("RGB", bands).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
 def _bring_to_closure(base: str, tech: dict[str, str], job: dict, photos: int) -> None:
     """What the technician's phone does: times inside the appointment, photos, a POA, then closure."""
     job_id, start = job["serviceJobId"], datetime.fromisoformat(job["appointment"]["start"]) + timedelta(minutes=5)
     for action, at in (("start", start), ("finish", start + timedelta(minutes=40))):
         answer = httpx.post(f"{base}/v1/jobs/{job_id}/{action}", json={"at": at.isoformat()}, headers=tech)
         assert answer.status_code == 200, answer.text
-    uploads = [("PHOTO", f"photo{i}.jpg", media.jpeg(size=(640, 480), color=(40 + 60 * i, 90, 160)))
-               for i in range(photos)] + [("POA", "poa.pdf", pdfs.signed())]
+    uploads = [("PHOTO", f"photo{i}.jpg", photo(i)) for i in range(photos)] + [("POA", "poa.pdf", pdfs.signed())]
     for kind, name, data in uploads:
         answer = httpx.post(f"{base}/v1/jobs/{job_id}/documents", headers=tech, data={"kind": kind},
                             files={"file": (name, io.BytesIO(data))}, timeout=30)
