@@ -3,13 +3,14 @@ console's session and the API's own access rule (documents of jobs the caller ma
 
 from __future__ import annotations
 
-from flask import Response, g, send_from_directory
+from flask import Response, g
 
 from techapi.console.pages import blp, signed_in
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.evidence import services as evidence
-from techapi.evidence.content import INLINE, content_response
+from techapi.evidence import thumbnails
+from techapi.evidence.content import content_response, thumbnail_response
 
 
 @blp.get("/jobs/<job_id>/documents/<doc_id>")
@@ -22,13 +23,5 @@ def document(job_id: str, doc_id: str) -> Response:
 @blp.get("/jobs/<job_id>/documents/<doc_id>/thumbnail")
 @signed_in
 def thumbnail(job_id: str, doc_id: str) -> Response:
-    """A small picture of the document for the closure queue.
-
-    TODO(lead): once branch `thumbs` is merged, answer with its evidence thumbnail
-    service (a JPEG of at most 320 px, kept in the blob store) instead: this sends
-    the full normalised image, which the page scales down, and an icon for a PDF.
-    """
-    doc = evidence.document_of(get_session(), g.user, job_id, doc_id)
-    if doc.content_type in INLINE:
-        return content_response(deps().store, doc)
-    return send_from_directory(blp.static_folder or "", "document.svg", mimetype="image/svg+xml", max_age=3600)
+    """The API's thumbnail (a JPEG of at most 320 px, made once; a page icon for a PDF)."""
+    return thumbnail_response(deps(), thumbnails.thumbnail_of(get_session(), g.user, job_id, doc_id))

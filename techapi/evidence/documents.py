@@ -165,7 +165,7 @@ def document_of(session: Session, job_id: str, document_id: str) -> Document:
 
 
 def delete_blobs(store: BlobStore, doc: Document) -> None:
-    for key in (doc.original_key, doc.normalised_key):
+    for key in (doc.original_key, doc.normalised_key, doc.thumbnail_key):
         try:
             store.delete(key)
         except Exception:  # noqa: BLE001 - best effort clean-up; the orphan is logged

@@ -25,11 +25,11 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from functools import partial
+from functools import cache, partial
 from typing import BinaryIO
 
 import pillow_heif
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from techapi.edge import times
 from techapi.evidence import filetypes
@@ -42,6 +42,7 @@ BYTES_PER_RGB_PIXEL = 4  # Pillow holds RGB (and LA, RGBA, CMYK) in four bytes a
 pillow_heif.register_heif_opener()
 Image.MAX_IMAGE_PIXELS = 1_000_000_000
 QUALITIES = (90, 84, 76)
+PREVIEW_QUALITY = 80  # a thumbnail is looked at, never sent: smaller beats sharper
 # All that is kept of what a file says about itself: how to show its colours and
 # transparency. Text, comments, EXIF and XMP are dropped before any save.
 KEPT_INFO = ("icc_profile", "transparency", "background")
@@ -143,10 +144,10 @@ def _coefficient_bytes(img: Image.Image) -> int:
     return int(img.width * img.height * per_pixel * 2)
 
 
-def _fit_budget(img: Image.Image, max_megapixels: int) -> None:
-    """Refuse, or for a JPEG choose a draft scale, from the header alone: at most
-    `max_megapixels` pixels decoded, and the bytes they cost (by mode, with a progressive
-    JPEG's coefficients) within two budgets."""
+def _budget(img: Image.Image, max_megapixels: int) -> Callable[[int], bool]:
+    """Whether decoding this many pixels of the image (read from its header, before any
+    draft) is within budget: at most `max_megapixels` pixels, and the bytes they cost (by
+    mode, with a progressive JPEG's coefficients) within two budgets."""
     twice_budget = 2 * budget_bytes(max_megapixels)
     cost = PEAK_BYTES_PER_PIXEL.get(img.mode, 2 * BYTES_PER_RGB_PIXEL)
     coefficients = _coefficient_bytes(img)
@@ -155,6 +156,12 @@ def _fit_budget(img: Image.Image, max_megapixels: int) -> None:
         return (pixels <= max_megapixels * 1_000_000 and pixels * cost <= twice_budget
                 and coefficients + pixels * BYTES_PER_RGB_PIXEL <= twice_budget)
 
+    return fits
+
+
+def _fit_budget(img: Image.Image, max_megapixels: int) -> None:
+    """Refuse, or for a JPEG choose a draft scale, from the header alone (see _budget)."""
+    fits = _budget(img, max_megapixels)
     if fits(img.width * img.height):
         return
     if img.format in ("JPEG", "MPO") and img.mode in ("RGB", "L", "CMYK"):
@@ -369,3 +376,62 @@ def normalise(source: BinaryIO, detected: str, limit: int = MAX_DOCUMENT_BYTES,
         width, height = check.size
     return NormalisedImage(data=data, content_type=content_type, width=width, height=height,
                            captured_at=captured, gps=gps)
+
+
+def preview_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """`size` scaled so its long side is at most `long_side`, aspect kept, never enlarged."""
+    width, height = size
+    scale = min(1.0, long_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def thumbnail(source: BinaryIO, long_side: int, max_megapixels: int = DEFAULT_MAX_MEGAPIXELS) -> bytes:
+    """A JPEG preview of a stored (normalised: upright, metadata-free) image, written
+    without any metadata. A JPEG is decoded at the smallest draft scale (1/2 to 1/8)
+    still at least the preview's size, so a 12 MP photo costs 1/64 of its pixels;
+    the decode budget applies as at upload (the setting may have been lowered since)."""
+    img = _open(source, max_megapixels)
+    picture = _Picture(img)
+    try:
+        fits = _budget(img, max_megapixels)  # from the header: a progressive JPEG's coefficients are full size
+        size = preview_size(img.size, long_side)
+        if img.format in ("JPEG", "MPO") and img.mode in ("RGB", "L", "CMYK"):
+            img.draft(img.mode, size)
+        if not fits(img.width * img.height):
+            raise ImageRejected(f"The image is {img.width}x{img.height}: over the decode budget of "
+                                f"{max_megapixels} megapixels")
+        icc = img.info.get("icc_profile")
+        img.load()
+        picture.replace(_for_jpeg)
+        picture.replace(lambda im: im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
+        out = io.BytesIO()
+        picture.img.save(out, "JPEG", quality=PREVIEW_QUALITY, **({"icc_profile": icc} if icc else {}))
+        return out.getvalue()
+    except DECODE_ERRORS:
+        raise ImageRejected("The stored image is corrupt or truncated") from None
+    finally:
+        picture.close()
+
+
+@cache
+def document_icon(long_side: int, label: str = "PDF") -> bytes:
+    """A generic page icon as a JPEG (a page with a folded corner, `label` on a red
+    band): drawn once per process, for documents whose pages are never rendered."""
+    width, height = long_side * 3 // 4, long_side
+    margin, fold = long_side // 10, width // 4
+    img = Image.new("RGB", (width, height), (236, 239, 243))
+    draw = ImageDraw.Draw(img)
+    right, bottom = width - margin, height - margin
+    draw.polygon([(margin, margin), (right - fold, margin), (right, margin + fold), (right, bottom),
+                  (margin, bottom)], fill="white", outline=(150, 155, 160), width=max(1, long_side // 100))
+    draw.polygon([(right - fold, margin), (right - fold, margin + fold), (right, margin + fold)],
+                 fill=(205, 210, 216))
+    band = long_side // 7
+    draw.rectangle((margin, height // 2 - band // 2, right, height // 2 + band // 2), fill=(200, 30, 30))
+    font = ImageFont.load_default(size=band * 2 // 3)
+    left, top, text_right, text_bottom = draw.textbbox((0, 0), label, font=font)
+    draw.text(((width - (text_right - left)) / 2 - left, (height - (text_bottom - top)) / 2 - top), label,
+              fill="white", font=font)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=PREVIEW_QUALITY)
+    return out.getvalue()

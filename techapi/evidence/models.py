@@ -73,6 +73,8 @@ DOCUMENT = Transitions("Document", DocumentStatus, {
 })
 # What counts towards readiness: a document that failed for good does not.
 COUNTED = (D.RECEIVED, D.UPLOADING, D.UPLOADED)
+# A thumbnail's long side; in its blob key, so a new size is made afresh, never served stale.
+THUMBNAIL_LONG_SIDE = 320
 
 
 class Document(Base):
@@ -123,6 +125,11 @@ class Document(Base):
     @property
     def normalised_key(self) -> str:
         return f"documents/{self.id}/normalised"
+
+    @property
+    def thumbnail_key(self) -> str:
+        """Made on first request from the normalised bytes, which never change for an id."""
+        return f"documents/{self.id}/thumbnail-{THUMBNAIL_LONG_SIDE}"
 
     @property
     def content_url(self) -> str:

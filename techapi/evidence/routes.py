@@ -10,12 +10,12 @@ from flask_smorest import Blueprint
 
 from techapi.apidoc import error_answers
 from techapi.auth.guard import current_user, login_required
-from techapi.conditional import conditional_get
+from techapi.conditional import NOT_MODIFIED, conditional_get
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.errors import ValidationError
-from techapi.evidence import services
-from techapi.evidence.content import content_response
+from techapi.evidence import services, thumbnails
+from techapi.evidence.content import content_response, thumbnail_response
 from techapi.evidence.models import Document, TimeKind
 from techapi.evidence.schemas import (
     DocumentFileSchema,
@@ -181,6 +181,27 @@ class DocumentContent(MethodView):
         """
         doc = services.document_of(get_session(), current_user(), serviceJobId, documentId)
         return content_response(deps().store, doc)
+
+
+@blp.route("/<string:serviceJobId>/documents/<string:documentId>/thumbnail")
+class DocumentThumbnail(MethodView):
+    @blp.doc(operationId="getDocumentThumbnail", responses={"200": {
+        "description": "A JPEG of at most 320 px on its long side, aspect kept, without metadata; "
+                       "a PDF's is a generic page icon",
+        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
+    @login_required()
+    @blp.response(200, content_type="image/jpeg")
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    @answers(401, 404, 409, e404=NO_DOCUMENT, e409="The document's file is no longer stored or cannot be decoded")
+    def get(self, serviceJobId: str, documentId: str) -> Response:
+        """A small JPEG preview of a document, for lists
+
+        A JPEG of at most 320 px on its long side (aspect kept, no metadata), made once from the normalised
+        image; a PDF gets a generic page icon. Whoever may download the content may see it. Strong `ETag`,
+        `Cache-Control: private, max-age=86400, immutable`: a document's bytes never change.
+        """
+        thumb = thumbnails.thumbnail_of(get_session(), current_user(), serviceJobId, documentId)
+        return thumbnail_response(deps(), thumb)
 
 
 def limit_upload_size() -> None:

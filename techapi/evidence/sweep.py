@@ -7,8 +7,10 @@ would ever delete. The sweep removes them, and only them:
 - a blob is removed only when no document row has its id, read after listing;
 - only blobs older than `min_age` by the store's own clock: an upload in flight
   has written its blobs but not yet committed, and must not lose them;
-- only keys of the shape techapi writes (documents/<uuid>/original|normalised):
-  anything else under the store's root is not ours to judge.
+- only keys of the shape techapi writes (documents/<uuid>/original|normalised, and
+  documents/<uuid>/thumbnail-<px>, made on request: one made while its document
+  was being deleted outlives the delete): anything else under the store's root is
+  not ours to judge.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 DOCUMENTS = "documents"  # every blob techapi writes is below it
 MIN_AGE = timedelta(minutes=30)  # far beyond any request timeout: an upload in flight is never this old
 DOCUMENT_KEY = re.compile(r"^documents/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
-                          r"(?:original|normalised)$")
+                          r"(?:original|normalised|thumbnail-[0-9]{1,4})$")
 CHUNK = 500  # ids per IN (...) query
 
 

@@ -13,7 +13,8 @@ from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DECODED = "imgs => imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0)"
+DECODED = ("imgs => imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0 "
+           "&& Math.max(i.naturalWidth, i.naturalHeight) <= 320)")  # decoded, and a thumbnail
 
 
 def test_a_supervisor_signs_in_and_sees_the_pending_closures_with_their_photos(page: Page, console):
