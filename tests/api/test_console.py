@@ -3,10 +3,12 @@ lockout and token lifetime as the API, CSRF on every form, no open redirect."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 
+from tests import pdfs
 from tests.conftest import PASSWORD
 
 
@@ -83,3 +85,25 @@ def test_an_unknown_status_filter_is_a_clear_422_page(client, boss):
     console_login(client, "boss")
     answer = client.get("/console/closures?status=DONE")
     assert answer.status_code == 422 and "Unknown closure status" in answer.get_data(as_text=True)
+
+
+def test_the_queue_says_when_a_devices_clock_was_corrected_and_what_the_device_said(client, auth, afternoon_job,
+                                                                                     world, boss):
+    tech = auth.headers("tech")
+    # The server's clock says 15:00 UTC; the device's says 17:00 UTC: its times are moved back two hours.
+    replay = client.post("/v1/sync/actions", headers=tech, json={"sentAt": "2026-06-15T19:00:00+02:00", "actions": [
+        {"idempotencyKey": "k-1", "type": "start", "serviceJobId": afternoon_job, "at": "2026-06-15T16:40:00+02:00"},
+        {"idempotencyKey": "k-2", "type": "finish", "serviceJobId": afternoon_job, "at": "2026-06-15T17:20:00+02:00"},
+    ]})
+    assert replay.get_json()["corrected"] is True
+    poa = client.post(f"/v1/jobs/{afternoon_job}/documents", headers=tech, content_type="multipart/form-data",
+                      data={"kind": "POA", "file": (io.BytesIO(pdfs.signed()), "poa.pdf")})
+    assert poa.status_code == 201
+    assert client.post(f"/v1/jobs/{afternoon_job}/closure", headers=tech).status_code == 200
+
+    console_login(client, "boss")
+    page = client.get("/console/closures").get_data(as_text=True)
+    card = page.split(f'id="closure-{afternoon_job}"', 1)[1].split("</article>", 1)[0]
+    assert "Mon 15 Jun 2026, 12:40" in card and "Mon 15 Jun 2026, 13:20" in card  # the corrected times
+    assert card.count("clock corrected") == 2
+    assert "device said 2026-06-15T16:40:00+02:00" in card
