@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -31,7 +32,7 @@ from techapi.evidence.models import Document, TimeRecord
 from techapi.evidence.routes import blp as evidence_blp
 from techapi.evidence.routes import limit_upload_size
 from techapi.health import blp as health_blp
-from techapi.jobs import versions
+from techapi.jobs import changes
 from techapi.logs import configure_logging
 from techapi.observability import SpApiMetrics
 from techapi.observability import init_app as init_observability
@@ -40,6 +41,7 @@ from techapi.passwords import Passwords
 from techapi.queue.kinds import TaskRegistry
 from techapi.reads.ops import metrics_blp
 from techapi.reads.routes import blp as jobs_blp
+from techapi.reads.sync import blp as changes_blp
 from techapi.reports.routes import blp as reports_blp
 from techapi.spapi.client import SpApiClient
 from techapi.spapi.factory import build_client, build_limiter, build_upload_http
@@ -72,7 +74,7 @@ API_CONTACT = {"name": "techapi backend team"}
 JSON_BODY_LIMIT = 1024 * 1024
 SWAGGER_UI_URL = "/static/swagger-ui/"  # Flask's static folder: techapi/static
 BLUEPRINTS = (health_blp, auth_blp, jobs_blp, evidence_blp, closures_blp, appointments_blp, assignment_blp,
-              capacity_blp, offline_blp, webhooks_blp, reports_blp)
+              capacity_blp, offline_blp, changes_blp, webhooks_blp, reports_blp)
 # What the worker runs, as each domain declares it.
 TASK_KINDS = (*evidence_tasks.KINDS, *closure_tasks.KINDS, *webhook_tasks.KINDS, *assignment_tasks.KINDS)
 # A closure open here gives way to SP-API's word on its job, at every sync.
@@ -99,9 +101,11 @@ def create_app(
     app.instance_path = settings.instance_path
     configure_logging(settings)
 
+    clock = clock or SystemClock()
     db = Database(settings.database_url)
     db.init_app(app)
-    versions.track(db.sessions, JOB_PARTS)
+    # Departures are kept a day longer than a cursor may be old (techapi.reads.changes).
+    changes.track(db.sessions, JOB_PARTS, clock, timedelta(days=settings.offline_window_days + 1))
     if require_current_schema:
         try:
             db.check_schema()
@@ -109,7 +113,6 @@ def create_app(
             db.dispose()  # this app will never serve; leave no pooled connection behind
             raise
 
-    clock = clock or SystemClock()
     if settings.sandbox and sandbox is None and spapi is None:
         sandbox = Sandbox.demo(local_today(clock, settings.timezone), settings.timezone,
                                settings.marketplace_id, clock=clock)

@@ -100,7 +100,7 @@ def error_answers(blp: Blueprint, texts: Mapping[int, str] | None = None) -> Cal
     def answers(*codes: int, public: bool = False, **special: str) -> Callable[[Any], Any]:
         def decorate(view: Any) -> Any:
             for code in codes:
-                text = special.get(f"e{code}", wording[code])
+                text = special[f"e{code}"] if f"e{code}" in special else wording[code]
                 view = blp.alt_response(code, schema=ErrorSchema, description=text)(view)
             if public:
                 return view

@@ -35,25 +35,30 @@ def _headers(response: Response, tag: str) -> Response:
     return response
 
 
-def conditional_get(blp: Blueprint) -> Callable[[Callable[..., Iterable[object]]], Callable]:
+def conditional_get(blp: Blueprint) -> Callable[..., Callable]:
     """`etag = conditional_get(blp)` then `@etag(parts)` under the view's `@blp.response`:
-    `parts` takes the view's arguments and returns what its answer depends on."""
+    `parts` takes the view's arguments and returns what its answer depends on. With
+    `of_answer` (the view's answer, then its arguments: the same parts, read off the
+    answer), a request without If-None-Match skips `parts` and its query: the tag
+    comes from what the view loaded anyway."""
 
-    def decorate(parts: Callable[..., Iterable[object]]) -> Callable:
+    def decorate(parts: Callable[..., Iterable[object]],
+                 of_answer: Callable[..., Iterable[object]] | None = None) -> Callable:
         def wrap(view: Callable) -> Callable:
             @functools.wraps(view)
             def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:  # a MethodView's method
+                if of_answer is not None and "If-None-Match" not in request.headers:
+                    answer = view(self, *args, **kwargs)
+                    tag = f'"{opaque_tag(of_answer(answer, *args, **kwargs))}"'
+                    after_this_request(lambda response: _tagged(response, tag))
+                    return answer
                 opaque = opaque_tag(parts(*args, **kwargs))
                 tag = f'"{opaque}"'
                 # werkzeug parses the list, W/ prefixes and `*`; contains_weak is the weak
                 # comparison RFC 9110 asks for If-None-Match (`*` matches any current answer).
                 if request.if_none_match.contains_weak(opaque):
                     return _headers(Response(status=304), tag)
-
-                @after_this_request
-                def tag_answer(response: Response) -> Response:
-                    return _headers(response, tag) if response.status_code == 200 else response
-
+                after_this_request(lambda response: _tagged(response, tag))
                 return view(self, *args, **kwargs)
 
             # The If-None-Match header is documented with the 304 (techapi.apidoc.ConditionalGets).
@@ -62,3 +67,7 @@ def conditional_get(blp: Blueprint) -> Callable[[Callable[..., Iterable[object]]
         return wrap
 
     return decorate
+
+
+def _tagged(response: Response, tag: str) -> Response:
+    return _headers(response, tag) if response.status_code == 200 else response

@@ -145,6 +145,10 @@ class Settings:
         "TECHAPI_ONTIME_GRACE_MINUTES", parse=_grace_minutes, default=15,
         help="minutes a recorded start may lie outside the appointment window and still count as on time "
              "in the technician report")
+    offline_window_days: int = setting(
+        "TECHAPI_OFFLINE_WINDOW_DAYS", parse=p.whole(minimum=0, maximum=31), default=7,
+        help="the delta feed's window: today and this many days after it; a cursor older than the window "
+             "is refused (410)")
     require_approval: bool = setting(
         "TECHAPI_REQUIRE_APPROVAL", parse=p.boolean, default=True,
         help="closures wait for a supervisor's approval")

@@ -72,6 +72,12 @@ class ConflictError(DomainError):
     status = 409
 
 
+class GoneError(DomainError):
+    """Something the client holds (a delta feed cursor) can no longer be honoured."""
+
+    status = 410
+
+
 class IllegalTransition(ConflictError):
     """A state machine refused the move."""
 

@@ -45,8 +45,13 @@ def _number(convert: Callable[[str], float], expected: str, check: Callable[[flo
     return parse
 
 
-def whole(minimum: int = 1) -> Parser:
-    return _number(int, "a whole number", lambda v: f"must be at least {minimum}" if v < minimum else None)
+def whole(minimum: int = 1, maximum: int | None = None) -> Parser:
+    def check(v: float) -> str | None:
+        if v < minimum:
+            return f"must be at least {minimum}"
+        return f"must be at most {maximum}" if maximum is not None and v > maximum else None
+
+    return _number(int, "a whole number", check)
 
 
 def seconds(maximum: float = 600) -> Parser:

@@ -11,7 +11,7 @@ from flask import g, request
 from techapi.auth.models import AccessToken, Role, User
 from techapi.auth.services import authenticate
 from techapi.context import deps
-from techapi.db import get_session
+from techapi.db import get_session, read_only
 from techapi.edge.requests import check_form
 from techapi.errors import ForbiddenError, UnauthorizedError
 
@@ -26,12 +26,15 @@ def _bearer() -> str:
     return value.strip()
 
 
-def login_required(*roles: Role) -> Callable[[F], F]:
-    """Authenticate the caller (401 otherwise); with roles, also require one of them (403)."""
+def login_required(*roles: Role, reads_only: bool = False) -> Callable[[F], F]:
+    """Authenticate the caller (401 otherwise); with roles, also require one of them (403).
+    `reads_only`: the view writes nothing, so the request's session needs no transaction."""
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if reads_only:
+                read_only()
             user, token = authenticate(get_session(), deps().clock, _bearer())
             if roles and user.role not in roles:
                 raise ForbiddenError("Your role may not do this")

@@ -1,13 +1,16 @@
-"""Evidence counts for many jobs at once, for readiness in lists."""
+"""Evidence counts for many jobs at once, for readiness in lists: as columns of
+the list's own query (one round trip), or as a query of their own."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from techapi.evidence.models import COUNTED, Document, DocumentKind, TimeKind, TimeRecord
+from techapi.jobs.models import Job
 from techapi.jobs.readiness import Evidence
 
 CHUNK = 500
@@ -40,3 +43,28 @@ def evidence_for(session: Session, job_ids: Iterable[str]) -> dict[str, Evidence
 
 def evidence_of(session: Session, job_id: str) -> Evidence:
     return evidence_for(session, [job_id])[job_id]
+
+
+def _has_time(kind: TimeKind) -> ColumnElement[bool]:
+    return exists().where(TimeRecord.service_job_id == Job.service_job_id, TimeRecord.kind == kind)
+
+
+def _counted(kind: DocumentKind) -> ColumnElement[int]:
+    return (select(func.count()).select_from(Document)
+            .where(Document.service_job_id == Job.service_job_id, Document.kind == kind,
+                   Document.status.in_(COUNTED)).scalar_subquery())
+
+
+@functools.cache  # built once: a statement's construction costs more than its (cached) compilation
+def evidence_columns() -> tuple[ColumnElement, ...]:
+    """Each job's evidence as four correlated columns of a query over Job (indexed
+    lookups per job), so a list reads its jobs and their evidence in one round trip."""
+    return (_has_time(TimeKind.START).label("has_start"), _has_time(TimeKind.FINISH).label("has_end"),
+            _counted(DocumentKind.POA).label("poa_documents"), _counted(DocumentKind.PHOTO).label("photos"))
+
+
+def evidence_in(row: object) -> Evidence:
+    """The Evidence of a row that has the evidence_columns."""
+    get = row.__getattribute__
+    return Evidence(has_start=bool(get("has_start")), has_end=bool(get("has_end")),
+                    poa_documents=get("poa_documents"), photos=get("photos"))

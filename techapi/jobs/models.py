@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from techapi.db import Base, UTCDateTime
@@ -38,6 +38,8 @@ class Job(Base):
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Bumped by every change to what the job's responses show (techapi.jobs.versions): ETags.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The change counter's value at the commit that last changed it (techapi.jobs.changes): the delta feed.
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
 
     # Loaded when used (detail, sync), not with every job list: the phone's list never shows them.
     technicians: Mapped[list[JobTechnician]] = relationship(
@@ -73,3 +75,28 @@ class SyncedDay(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChangeCounter(Base):
+    """One row: the last value handed to a committed change of any job, and the
+    database's epoch (random at creation), so a cursor of another database is foreign."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    epoch: Mapped[str] = mapped_column(String(32))
+
+
+class JobDeparture(Base):
+    """A job left a technician (no longer named on it) or a store (moved to another):
+    the delta feed tells them it is gone. Kept for the offline window, then pruned."""
+
+    __tablename__ = "job_departures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    service_job_id: Mapped[str] = mapped_column(String(100))
+    technician_id: Mapped[str | None] = mapped_column(String(50))
+    store_id: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -3,21 +3,20 @@ representation shows (the job row, its technicians, times, documents, closure,
 cancellation, assignments) bumps `jobs.version`, so conditional GETs can
 revalidate from the versions alone, without loading or serialising the jobs.
 
-One session hook instead of a bump in every writer: sync, evidence, closures,
+One session hook (techapi.jobs.changes.track) instead of a bump in every writer: sync, evidence, closures,
 assignment, appointments, webhooks, offline replay and worker tasks all write
 through the ORM, so none can forget it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from sqlalchemy import Select, event, inspect, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Select, inspect, select, update
+from sqlalchemy.orm import Session
 
 from techapi.auth.models import User
 from techapi.errors import NotFoundError
-from techapi.jobs.models import Job, JobTechnician
+from techapi.jobs.models import Job
 from techapi.jobs.services import visible
 
 # Job columns no response shows: a sync that only refreshes these changes nothing.
@@ -52,17 +51,6 @@ def bump(session: Session, job_ids: Iterable[str]) -> None:
         session.connection().execute(
             update(Job.__table__).where(Job.__table__.c.service_job_id.in_(ids))
             .values(version=Job.__table__.c.version + 1))
-
-
-def track(sessions: sessionmaker[Session], models: Iterable[type]) -> None:
-    """Bump the job of every new, changed or deleted row of `models` (each has a
-    service_job_id) on each flush of `sessions`."""
-    tracked = (JobTechnician, *models)
-
-    def before_flush(session: Session, _context: Any, _instances: Any) -> None:
-        bump(session, changed_jobs(session, tracked))
-
-    event.listen(sessions, "before_flush", before_flush)
 
 
 def caller(user: User, default_timezone: str) -> tuple[object, ...]:

@@ -3,6 +3,7 @@ the query and the versions of the jobs shown, in one small query (no job loaded)
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from techapi.auth.guard import current_user
@@ -10,16 +11,26 @@ from techapi.clock import local_today
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.jobs import versions
-from techapi.reads.jobs import list_query
+from techapi.reads.jobs import JobList, list_query, versions_in
 
 
 def day_list_parts(args: dict[str, Any]) -> tuple[object, ...]:
     d, user = deps(), current_user()
     tz = user.timezone or d.settings.timezone
     day = args.get("date") or local_today(d.clock, tz)
-    needs = args.get("needs")
-    rows = versions.versions_of(get_session(), list_query(user, day, tz, needs))
-    return ("jobs", versions.caller(user, d.settings.timezone), day, needs, d.settings.min_photos, rows)
+    rows = versions.versions_of(get_session(), list_query(user, day, tz, args.get("needs")))
+    return _list_parts(day, args, rows)
+
+
+def day_list_answer_parts(answer: JobList, args: dict[str, Any]) -> tuple[object, ...]:
+    """The same parts, read off the list the view loaded."""
+    return _list_parts(answer.date, args, versions_in(answer))
+
+
+def _list_parts(day: date, args: dict[str, Any], rows: list[tuple[str, int]]) -> tuple[object, ...]:
+    d = deps()
+    return ("jobs", versions.caller(current_user(), d.settings.timezone), day, args.get("needs"),
+            d.settings.min_photos, rows)
 
 
 def detail_parts(serviceJobId: str) -> tuple[object, ...]:

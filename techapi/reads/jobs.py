@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from techapi.assignment.models import Assignment
@@ -22,7 +22,7 @@ from techapi.errors import ForbiddenError
 from techapi.evidence.documents import documents_of
 from techapi.evidence.models import COUNTED, Document, DocumentKind, TimeKind, TimeRecord
 from techapi.evidence.services import WorkTimes
-from techapi.evidence.summary import evidence_for
+from techapi.evidence.summary import evidence_columns, evidence_in
 from techapi.jobs import readiness
 from techapi.jobs import services as jobs
 from techapi.jobs.address import with_one_line
@@ -42,7 +42,7 @@ class Scope:
 
 @dataclass(frozen=True)
 class JobSummary:
-    job: Job
+    job: Job | Row  # a list reads only the LISTED columns, a detail the whole Job
     appointment: Appointment | None
     address: dict[str, Any] | None
     scope: Scope
@@ -73,18 +73,23 @@ class JobList:
     jobs: list[JobSummary]
 
 
-def _current_appointment(job: Job) -> Appointment | None:
+# What a list entry shows of a job (not the payload, the largest column) and its version (the ETag).
+LISTED = (Job.service_job_id, Job.status, Job.appointment_id, Job.appointment_status, Job.appointment_start,
+          Job.duration_minutes, Job.customer_name, Job.customer_phone, Job.address, Job.scope, Job.version)
+
+
+def _current_appointment(job: Job | Row) -> Appointment | None:
     if job.appointment_id is None and job.appointment_start is None:
         return None
     return Appointment(job.appointment_id, job.appointment_status, job.appointment_start, job.duration_minutes)
 
 
-def scope_of(job: Job) -> Scope:
+def scope_of(job: Job | Row) -> Scope:
     raw = job.scope or {}
     return Scope(raw.get("title"), raw.get("asin"), raw.get("quantity"), list(raw.get("requiredSkills") or []))
 
 
-def _summary_parts(job: Job, evidence: readiness.Evidence, min_photos: int) -> dict[str, Any]:
+def _summary_parts(job: Job | Row, evidence: readiness.Evidence, min_photos: int) -> dict[str, Any]:
     return dict(job=job, appointment=_current_appointment(job), address=with_one_line(job.address),
                 scope=scope_of(job),
                 still_needed=readiness.still_needed(job.status, job.appointment_status, evidence, min_photos))
@@ -110,10 +115,24 @@ def day_list(session: Session, user: User, day: date | None, clock: Clock, setti
     tz = user.timezone or settings.timezone
     day = day or local_today(clock, tz)
     query = list_query(user, day, tz, needs).order_by(Job.appointment_start, Job.service_job_id)
-    found = list(session.scalars(query))
-    evidence = evidence_for(session, [j.service_job_id for j in found])
-    return JobList(day, tz, [JobSummary(**_summary_parts(j, evidence[j.service_job_id], settings.min_photos))
-                             for j in found])
+    return JobList(day, tz, summarise(listed_rows(session, query), settings.min_photos))
+
+
+def listed_rows(session: Session, query: Select) -> list[Row]:
+    """The LISTED columns and the evidence of the jobs `query` (over Job, scoped and
+    ordered) selects: one round trip, no ORM entity loaded."""
+    # Through the connection: plain rows, without the ORM's per-statement machinery.
+    return list(session.connection().execute(query.with_only_columns(*LISTED, *evidence_columns())))
+
+
+def summarise(rows: list[Row], min_photos: int) -> list[JobSummary]:
+    """The list entries of listed_rows, each with what it still needs."""
+    return [JobSummary(**_summary_parts(r, evidence_in(r), min_photos)) for r in rows]
+
+
+def versions_in(answer: JobList) -> list[tuple[str, int]]:
+    """(job ID, version) of a list's jobs, in ID order: as versions.versions_of reads them."""
+    return sorted((s.job.service_job_id, s.job.version) for s in answer.jobs)
 
 
 def _evidence(times: dict[str, TimeRecord], documents: list[Document]) -> readiness.Evidence:

@@ -23,11 +23,11 @@ etag = conditional_get(blp)
 @blp.route("")
 class Jobs(MethodView):
     @blp.doc(operationId="listJobs")
-    @login_required()
+    @login_required(reads_only=True)
     @blp.arguments(JobsQuerySchema, location="query")
     @blp.response(200, JobListSchema)
     @answers(401, 403, e403="`needs=assignment` asked by a technician")
-    @etag(etags.day_list_parts)
+    @etag(etags.day_list_parts, etags.day_list_answer_parts)
     def get(self, args: dict[str, Any]) -> jobs.JobList:
         """My jobs for a day, in appointment order (or only those that need assigning)
 
@@ -43,7 +43,7 @@ class Jobs(MethodView):
 @blp.route("/<string:serviceJobId>")
 class JobById(MethodView):
     @blp.doc(operationId="getJob")
-    @login_required()
+    @login_required(reads_only=True)
     @blp.response(200, JobDetailSchema)
     @answers(401, 404)
     @etag(etags.detail_parts)

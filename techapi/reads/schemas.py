@@ -1,6 +1,8 @@
 """The phone's view of a job: flat, short, with what is still needed; the detail carries
 everything the job screen shows, in the shapes of the endpoints it replaces."""
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from techapi.assignment.schemas import AssignmentBriefSchema
@@ -8,6 +10,7 @@ from techapi.closures.schemas import CancellationSchema, ClosureSchema
 from techapi.edge.times import Day
 from techapi.evidence.schemas import DocumentSchema, WorkTimesSchema
 from techapi.jobs.readiness import Needed
+from techapi.reads import encode
 from techapi.spapi.types import AppointmentStatus
 
 
@@ -36,12 +39,9 @@ class CustomerSchema(Schema):
     phone = fields.String(allow_none=True, attribute="customer_phone")
 
 
-# SP-API's Address parts, passed through as text.
-ADDRESS_PARTS = ("name", "addressLine1", "addressLine2", "addressLine3", "city", "county", "district",
-                 "stateOrRegion", "postalCode", "countryCode", "phone")
 AddressSchema = Schema.from_dict({
     "oneLine": fields.String(required=True, metadata={"description": "The address on one line"}),
-    **{part: fields.String() for part in ADDRESS_PARTS},
+    **{part: fields.String() for part in encode.ADDRESS_PARTS},
 }, name="AddressSchema")
 
 
@@ -74,6 +74,10 @@ class JobListSchema(Schema):
     date = fields.Date(required=True)
     timezone = fields.String(required=True)
     jobs = fields.List(fields.Nested(JobSummarySchema), required=True)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """Written by hand (techapi.reads.encode): the hottest answer of the API."""
+        return [encode.job_list(o) for o in obj] if many else encode.job_list(obj)
 
 
 class TechnicianSchema(Schema):
@@ -129,3 +133,35 @@ class JobDetailSchema(JobSummarySchema):
     preferredAppointmentTimes = fields.List(fields.Nested(AppointmentWindowSchema), required=True,
                                             attribute="preferred_appointment_times")
     syncedAt = fields.DateTime(required=True, attribute="job.synced_at")
+
+
+class ChangesQuerySchema(Schema):
+    since = fields.String(
+        validate=validate.Length(min=1, max=1024),
+        metadata={"description": "The `cursor` of your last answer; leave it out to receive the whole window"})
+
+
+class ChangesSchema(Schema):
+    """A reads.changes.Changes."""
+
+    changes = fields.List(fields.Nested(JobSummarySchema), required=True,
+                          metadata={"description": "Jobs of the window that changed (all of them when `full`), "
+                                                   "in job ID order: replace what you hold for each"})
+    removed = fields.List(fields.String(), required=True,
+                          metadata={"description": "IDs of jobs that left your view (moved out of the window, "
+                                                   "reassigned, moved to another store): drop them; an ID you "
+                                                   "do not hold can be ignored"})
+    cursor = fields.String(required=True, metadata={"description": "Opaque: send it as `since` next time"})
+    hasMore = fields.Boolean(required=True, attribute="has_more",
+                             metadata={"description": "More pages of this answer: call again at once with `cursor`"})
+    full = fields.Boolean(required=True,
+                          metadata={"description": "The pages hold every job of the window (first sync, or the "
+                                                   "first of a new day)"})
+    windowFrom = fields.Date(required=True, attribute="window_from")
+    windowTo = fields.Date(required=True, attribute="window_to",
+                           metadata={"description": "Last day of the window, included"})
+    timezone = fields.String(required=True)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """Written by hand (techapi.reads.encode): every poll of every phone."""
+        return [encode.changes(o) for o in obj] if many else encode.changes(obj)
