@@ -23,6 +23,7 @@ from techapi.closures.models import Cancellation, Closure
 from techapi.closures.reconcile import reconcile_with_upstream
 from techapi.closures.routes import blp as closures_blp
 from techapi.config import Settings, load_settings
+from techapi.console import blp as console_blp
 from techapi.context import Deps
 from techapi.db import Database, SchemaOutdated
 from techapi.errors import register_error_handlers
@@ -155,6 +156,7 @@ def create_app(
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(metrics_blp)
+    app.register_blueprint(console_blp)  # HTML pages, outside the OpenAPI document
     init_observability(app)  # first, so every response (refusals too) carries its request ID
     app.before_request(limit_upload_size)
     edge.init_app(app)  # NUL, lone surrogates, bounded JSON, 415: before any view

@@ -89,7 +89,8 @@ def serve(host: str, port: int) -> None:
     server = make_server(host, port, app, threaded=True)
     thread = threading.Thread(target=worker.run, name="worker", daemon=True)
     thread.start()
-    click.echo(f"techapi on http://{host}:{server.port}  (Swagger UI: http://{host}:{server.port}/docs)")
+    base = f"http://{host}:{server.port}"
+    click.echo(f"techapi on {base}  (Swagger UI: {base}/docs; supervisor console: {base}/console)")
 
     def stop(*_: object) -> None:
         worker.stop.set()

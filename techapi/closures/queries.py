@@ -21,9 +21,17 @@ from techapi.jobs.models import Job
 
 @dataclass(frozen=True)
 class Evidence:
-    start: datetime | None
-    finish: datetime | None
+    start_record: TimeRecord | None  # device time and clock correction, for the console
+    finish_record: TimeRecord | None
     documents: list[Document]
+
+    @property
+    def start(self) -> datetime | None:
+        return self.start_record.at if self.start_record else None
+
+    @property
+    def finish(self) -> datetime | None:
+        return self.finish_record.at if self.finish_record else None
 
 
 @dataclass(frozen=True)
@@ -69,11 +77,11 @@ def list_closures(session: Session, user: User, state: str | None) -> list[Closu
                     .options(selectinload(Job.technicians), joinedload(Closure.requester)), user, state)
     rows = session.execute(query.order_by(Closure.requested_at, Closure.service_job_id)).all()
     ids = [closure.service_job_id for closure, _ in rows]
-    times: dict[tuple[str, str], datetime] = {}
+    times: dict[tuple[str, str], TimeRecord] = {}
     documents: dict[str, list[Document]] = {job_id: [] for job_id in ids}
     if ids:
         for record in session.scalars(select(TimeRecord).where(TimeRecord.service_job_id.in_(ids))):
-            times[(record.service_job_id, record.kind)] = record.at
+            times[(record.service_job_id, record.kind)] = record
         for doc in session.scalars(select(Document).where(Document.service_job_id.in_(ids))
                                    .order_by(Document.created_at, Document.id)):
             documents[doc.service_job_id].append(doc)

@@ -36,6 +36,11 @@ class TimeRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     @property
+    def clock_corrected(self) -> bool:
+        """The device's clock was off and the server corrected it (offline replay)."""
+        return self.device_at is not None and self.device_at != self.at
+
+    @property
     def device_at_as_sent(self) -> str | None:
         """The device's time in the device's own UTC offset, as it sent it."""
         if self.device_at is None or self.device_offset_minutes is None:

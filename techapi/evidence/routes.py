@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, send_file
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -15,6 +15,7 @@ from techapi.context import deps
 from techapi.db import get_session
 from techapi.errors import ValidationError
 from techapi.evidence import services, thumbnails
+from techapi.evidence.content import content_response, thumbnail_response
 from techapi.evidence.models import Document, TimeKind
 from techapi.evidence.schemas import (
     DocumentFileSchema,
@@ -33,16 +34,8 @@ answers = error_answers(blp, {
     403: "Not a technician", 409: "The job is no longer open",
     413: "Body over TECHAPI_MAX_UPLOAD_MB, or a PDF over 5 MiB", 415: "Not JPEG, PNG, HEIC/HEIF, TIFF, GIF or PDF",
 })
-MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "TIFF": "image/tiff", "PDF": "application/pdf"}
 NO_DOCUMENT = "No such job or document, or not yours"
-# Shown in the browser: only what Pillow re-encoded into a plain raster image. A
-# PDF can carry scripts and a GIF or TIFF is rarely shown inline anyway: both
-# download. nosniff on all, so a browser never second-guesses the type.
-INLINE = {"JPEG", "PNG"}
 etag = conditional_get(blp)
-# A thumbnail never changes for its document id. A day bounds how long a browser keeps
-# one after its user lost access (a private cache only: never a shared one).
-THUMBNAIL_CACHE = "private, max-age=86400, immutable"
 
 
 def _record(kind: TimeKind, body: dict[str, Any], service_job_id: str) -> services.WorkTimes:
@@ -187,12 +180,7 @@ class DocumentContent(MethodView):
         attachments; always `X-Content-Type-Options: nosniff` and a sandboxing Content-Security-Policy.
         """
         doc = services.document_of(get_session(), current_user(), serviceJobId, documentId)
-        response = send_file(deps().store.open(doc.normalised_key), mimetype=MIME[doc.content_type],
-                             as_attachment=doc.content_type not in INLINE,
-                             download_name=f"{doc.id}.{doc.content_type.lower()}")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+        return content_response(deps().store, doc)
 
 
 @blp.route("/<string:serviceJobId>/documents/<string:documentId>/thumbnail")
@@ -213,15 +201,7 @@ class DocumentThumbnail(MethodView):
         `Cache-Control: private, max-age=86400, immutable`: a document's bytes never change.
         """
         thumb = thumbnails.thumbnail_of(get_session(), current_user(), serviceJobId, documentId)
-        if request.if_none_match.contains_weak(thumb.tag):
-            response = Response(status=304)
-        else:
-            response = Response(thumbnails.thumbnail_bytes(deps(), thumb), mimetype="image/jpeg")
-        response.set_etag(thumb.tag)
-        response.headers["Cache-Control"] = THUMBNAIL_CACHE
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.vary.update(("Authorization", "Cookie"))
-        return response
+        return thumbnail_response(deps(), thumb)
 
 
 def limit_upload_size() -> None:

@@ -84,14 +84,14 @@ def _current_appointment(job: Job | Row) -> Appointment | None:
     return Appointment(job.appointment_id, job.appointment_status, job.appointment_start, job.duration_minutes)
 
 
-def _scope(job: Job | Row) -> Scope:
+def scope_of(job: Job | Row) -> Scope:
     raw = job.scope or {}
     return Scope(raw.get("title"), raw.get("asin"), raw.get("quantity"), list(raw.get("requiredSkills") or []))
 
 
 def _summary_parts(job: Job | Row, evidence: readiness.Evidence, min_photos: int) -> dict[str, Any]:
     return dict(job=job, appointment=_current_appointment(job), address=with_one_line(job.address),
-                scope=_scope(job),
+                scope=scope_of(job),
                 still_needed=readiness.still_needed(job.status, job.appointment_status, evidence, min_photos))
 
 

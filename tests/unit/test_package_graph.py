@@ -26,6 +26,7 @@ LAYERS: list[set[str]] = [
     {"appointments", "assignment"},
     {"reads", "reports"},
     {"offline", "webhooks"},
+    {"console"},
     {"worker", "health", "checks", "openapi", "models", "migrations"},
     {"__init__"},
     {"cli", "__main__"},
