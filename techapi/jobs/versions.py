@@ -62,7 +62,7 @@ def caller(user: User, default_timezone: str) -> tuple[object, ...]:
 def versions_of(session: Session, query: Select) -> list[tuple[str, int]]:
     """(job ID, version) of the jobs `query` (over Job, already scoped) selects:
     two small columns, no ORM loading."""
-    return [(row[0], row[1]) for row in session.execute(
+    return [(row[0], row[1]) for row in session.connection().execute(
         query.with_only_columns(Job.service_job_id, Job.version).order_by(None).order_by(Job.service_job_id))]
 
 
