@@ -43,3 +43,18 @@ export function closureBanner(closure: Closure): string {
 export function refusalText(refusal: ClosureRefusal): string {
   return `${refusal.code} ${refusal.message ?? ""}`;
 }
+
+// The offline store: apply one page of the delta feed to what the phone holds.
+type Changes = operations["listChanges"]["responses"][200]["content"]["application/json"];
+type ChangesQuery = NonNullable<operations["listChanges"]["parameters"]["query"]>;
+type Gone = operations["listChanges"]["responses"][410]["content"]["application/json"];
+
+export function applyChanges(held: Map<string, JobList["jobs"][number]>, page: Changes): ChangesQuery {
+  for (const id of page.removed) held.delete(id);
+  for (const job of page.changes) held.set(job.serviceJobId, job);
+  return { since: page.cursor };
+}
+
+export function mustResync(answer: Gone): boolean {
+  return answer.code === 410;
+}
