@@ -8,7 +8,8 @@ from flask import Response, request, send_file
 from techapi.context import Deps
 from techapi.evidence import thumbnails
 from techapi.evidence.models import Document
-from techapi.storage import BlobStore
+from techapi.errors import ConflictError
+from techapi.storage import BlobNotFound, BlobStore
 
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "TIFF": "image/tiff", "PDF": "application/pdf"}
 # Shown in the browser: only what Pillow re-encoded into a plain raster image. A
@@ -22,7 +23,11 @@ THUMBNAIL_CACHE = "private, max-age=86400, immutable"
 
 def content_response(store: BlobStore, doc: Document) -> Response:
     """The bytes as they are sent to Amazon, inline only when a plain raster image."""
-    response = send_file(store.open(doc.normalised_key), mimetype=MIME[doc.content_type],
+    try:
+        stream = store.open(doc.normalised_key)
+    except BlobNotFound:  # removed by hand from the blob store: the row outlived its file
+        raise ConflictError("The document's file is no longer stored; replace the document") from None
+    response = send_file(stream, mimetype=MIME[doc.content_type],
                          as_attachment=doc.content_type not in INLINE,
                          download_name=f"{doc.id}.{doc.content_type.lower()}")
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -172,7 +172,7 @@ class DocumentContent(MethodView):
     @blp.response(200, content_type="application/octet-stream",
                   description="The bytes sent to Amazon (normalised, without GPS or metadata). "
                               "JPEG and PNG inline, GIF, TIFF and PDF as an attachment; always nosniff")
-    @answers(401, 404, e404=NO_DOCUMENT)
+    @answers(401, 404, 409, e404=NO_DOCUMENT, e409="The document's file is no longer in the blob store")
     def get(self, serviceJobId: str, documentId: str) -> Response:
         """Download a document as it is sent to Amazon
 

@@ -137,6 +137,8 @@ def test_a_document_whose_file_is_gone_or_undecodable_is_a_409(client, tech, job
     for doc, says in ((lost, "no longer stored"), (broken, "cannot be previewed")):
         response = client.get(url(job_id, doc["id"]), headers=tech)
         assert response.status_code == 409 and says in response.get_json()["message"]
+    content = client.get(f"/v1/jobs/{job_id}/documents/{lost['id']}/content", headers=tech)
+    assert content.status_code == 409 and "no longer stored" in content.get_json()["message"]
 
 
 def test_a_thumbnail_goes_with_its_document_and_an_orphan_is_swept(client, tech, job_id, deps):
