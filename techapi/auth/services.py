@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import bindparam, delete, func, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from techapi.auth.models import AccessToken, LoginFailure, Role, User, UserStore
@@ -115,10 +115,13 @@ def login(session: Session, passwords: Passwords, settings: Settings, clock: Clo
     return IssuedToken(access_token=raw, expires_in=settings.token_ttl_seconds)
 
 
+# One query for token, user and stores: it runs on every request, so it is built once.
+_TOKEN_BY_HASH = (select(AccessToken).where(AccessToken.token_hash == bindparam("token_hash"))
+                  .options(joinedload(AccessToken.user).joinedload(User.stores)))
+
+
 def authenticate(session: Session, clock: Clock, raw_token: str) -> tuple[User, AccessToken]:
-    # One query for token, user and stores: this runs on every request.
-    token = session.scalar(select(AccessToken).where(AccessToken.token_hash == token_hash(raw_token))
-                           .options(joinedload(AccessToken.user).joinedload(User.stores)))
+    token = session.scalar(_TOKEN_BY_HASH, {"token_hash": token_hash(raw_token)})
     if token is None or token.revoked_at is not None:
         raise UnauthorizedError("Invalid or revoked bearer token")
     if token.expires_at <= clock.now():
