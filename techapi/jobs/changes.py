@@ -111,6 +111,8 @@ def track(sessions: sessionmaker[Session], models: Iterable[type], clock: Clock,
         session.info.setdefault(DEPARTED, set()).update(departures(session))
 
     def before_commit(session: Session) -> None:
+        if session.in_nested_transaction():  # a savepoint: the value is taken at the real COMMIT
+            return
         session.flush()
         ids, gone = session.info.pop(CHANGED, set()), session.info.pop(DEPARTED, set())
         stamp(session, ids, gone, clock.now(), keep)
