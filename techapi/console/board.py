@@ -71,6 +71,10 @@ class Board:
     roster: list[tuple[str, str]]  # who can be assigned: (technician ID, name), by name
 
     @property
+    def names(self) -> dict[str, str]:
+        return dict(self.roster) | {t: n for t, n, _ in self.rows}
+
+    @property
     def jobs(self) -> dict[str, BoardJob]:
         found = {j.job_id: j for _, _, row in self.rows for j in row}
         return found | {j.job_id: j for j in self.lane}

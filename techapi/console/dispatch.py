@@ -45,21 +45,21 @@ def local_day(value: datetime) -> str:
     return as_utc(value).astimezone(ZoneInfo(caller_zone(g.user, deps()))).date().isoformat()
 
 
-def _board(store_arg: str | None, date_arg: str | None) -> boards.Board:
+def _board(store_arg: str | None, date_arg: str | None) -> tuple[boards.Board, list[str]]:
+    """The board asked for (a store not the caller's is 403, a bad day 422) and the stores to offer."""
     d, user = deps(), g.user
     tz = caller_zone(user, d)
-    store, _ = choices.chosen_store(get_session(), user, store_arg)
+    store, stores = choices.chosen_store(get_session(), user, store_arg)
     day = choices.day(date_arg, local_today(d.clock, tz))
     return boards.build(get_session(), user, store, day, tz, d.clock.now(),
-                        timedelta(minutes=d.settings.ontime_grace_minutes), d.settings.min_photos)
+                        timedelta(minutes=d.settings.ontime_grace_minutes), d.settings.min_photos), stores
 
 
 def _board_page(store_arg: str | None, date_arg: str | None, error: str | None = None,
                 status: int = 200) -> tuple[str, int]:
-    found = _board(store_arg, date_arg)
-    names = dict(found.roster) | {t: n for t, n, _ in found.rows}
-    return render_template("console/board.html", board=found, stores=choices.chosen_store(
-        get_session(), g.user, found.store_id)[1], names=names, label=assignment_label, error=error), status
+    found, stores = _board(store_arg, date_arg)
+    return render_template("console/board.html", board=found, stores=stores, names=found.names,
+                           label=assignment_label, error=error), status
 
 
 @blp.get("/board")
@@ -73,9 +73,9 @@ def board() -> tuple[str, int]:
 @signed_in
 def board_assignments() -> Response:
     """Where each job's latest assignment stands: what the board's script polls."""
-    found = _board(request.args.get("store"), request.args.get("date"))
-    names = dict(found.roster) | {t: n for t, n, _ in found.rows}
-    return jsonify({"jobs": {job_id: {"status": j.assignment.status, "label": assignment_label(j.assignment, names)}
+    found, _ = _board(request.args.get("store"), request.args.get("date"))
+    return jsonify({"jobs": {job_id: {"status": j.assignment.status,
+                                      "label": assignment_label(j.assignment, found.names)}
                              for job_id, j in found.jobs.items() if j.assignment is not None}})
 
 

@@ -89,6 +89,21 @@ def test_assigning_from_the_board_is_pending_then_done_after_the_worker_ran(app,
     assert unassigned_job in row and "Needs a technician (0)" in page
 
 
+def test_an_assignment_amazon_refuses_shows_failed_with_its_reason_and_stays_in_the_lane(app, client, auth, boss,
+                                                                                          unassigned_job):
+    # An account made with a technicianId SP-API does not know.
+    auth.user("typo", "technician", technician_id="ATYPOTECH00001", stores=(boss["store"],))
+    status, _ = post(client, f"/console/jobs/{unassigned_job}/assign",
+                     {"technician": "ATYPOTECH00001", "store": boss["store"], "date": DAY})
+    assert status == 303
+    assert Worker(app).drain(max_seconds=30) == 1
+    poll = client.get(f"/console/board/assignments?date={DAY}").get_json()["jobs"][unassigned_job]
+    assert poll == {"status": "FAILED", "label": "Assignment failed: typo "
+                                                  "(Invalid resourceId : ATYPOTECH00001 provided in the input.)"}
+    lane = page_of(client, f"/console/board?date={DAY}").split('id="h-lane"', 1)[1].split("</section>", 1)[0]
+    assert f'id="lane-{unassigned_job}"' in lane and 'data-assignment="FAILED"' in lane
+
+
 @pytest.mark.parametrize("url, status, message", [
     ("/console/board?date=2026-13-45", 422, "is not a date"),
     ("/console/board?date=1999-01-01", 422, "Must be between"),
