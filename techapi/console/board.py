@@ -3,7 +3,7 @@
 
 Built on the API's own reads: the job list's rows and "still needed"
 (reads.jobs), its `needs=assignment` query, the store's roster (assignment
-services), the latest assignment request. Five queries whatever the day holds."""
+services), the latest assignment request. Ten queries whatever the day holds."""
 
 from __future__ import annotations
 
