@@ -20,7 +20,9 @@ def pages(console) -> list[str]:
     """Every console page there is, with something on it."""
     job_id = console.pending[2]
     return ["/console/closures", "/console/closures?status=", "/console/closures?status=REJECTED",
-            f"/console/jobs/{job_id}", "/console/jobs/no-such-job"]
+            f"/console/jobs/{job_id}", "/console/jobs/no-such-job",
+            "/console/board?date=2026-06-15", "/console/board", f"/console/jobs/{job_id}/reschedule",
+            "/console/time-off", "/console/reports/technicians?from=2026-06-14&to=2026-06-15"]
 
 
 def blocking_violations(page: Page) -> list[str]:
