@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,6 +31,10 @@ from tests import pdfs
 from tests.conftest import NOW, PASSWORD
 from tests.fullrun import FullRun
 from tests.integration.test_closure_pipeline import environment
+
+# The README's screenshots are refreshed with TECHAPI_SCREENSHOTS=docs/screenshots; otherwise the
+# tests still take them (a page that cannot be drawn fails) but keep them out of the work tree.
+SCREENSHOTS = Path(os.environ.get("TECHAPI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "techapi-screenshots")
 
 CHROMIUM = "/usr/bin/chromium"
 WAIT_MS = 10_000  # every Playwright wait is bounded

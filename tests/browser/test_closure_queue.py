@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import SCREENSHOTS, sign_in
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DECODED = ("imgs => imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0 "
            "&& Math.max(i.naturalWidth, i.naturalHeight) <= 320)")  # decoded, and a thumbnail
 

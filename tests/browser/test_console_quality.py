@@ -9,8 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import WAIT_MS, sign_in
-from tests.browser.test_closure_queue import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, WAIT_MS, sign_in
 
 pytestmark = pytest.mark.browser
 BLOCKING = ("critical", "serious")

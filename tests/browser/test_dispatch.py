@@ -13,8 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import WAIT_MS, sign_in
-from tests.browser.test_closure_queue import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, WAIT_MS, sign_in
 from tests.conftest import NOW, PASSWORD
 
 pytestmark = pytest.mark.browser
