@@ -79,12 +79,27 @@ def make_engine(url: str) -> Engine:
         # instead, and a dead one fails one request, which the client retries.
         kwargs.update(pool_recycle=300, pool_size=5, max_overflow=10)
     engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgres_session)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so
         # SELECT ... then UPDATE inside one service call is really one transaction.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
     return engine
+
+
+def _postgres_session(dbapi_conn: Any, _record: Any) -> None:
+    # psycopg prepares a statement after its fifth run, and PostgreSQL then moves to a
+    # generic plan, blind to the values: for the job list (a technician's ID, a day's
+    # bounds) that plan took 2.5 times as long as planning each run afresh (1.2 ms
+    # against 0.45 ms, measured on the load bench's data). Keep the prepared statements
+    # (no parsing), plan each run with its values.
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_conn.autocommit = autocommit
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
 from techapi.evidence.models import COUNTED, Document, DocumentKind, TimeKind, TimeRecord
@@ -46,7 +46,11 @@ def evidence_of(session: Session, job_id: str) -> Evidence:
 
 
 def _has_time(kind: TimeKind) -> ColumnElement[bool]:
-    return exists().where(TimeRecord.service_job_id == Job.service_job_id, TimeRecord.kind == kind)
+    # A scalar subquery, not EXISTS: PostgreSQL turns an EXISTS in the select list into a
+    # hashed subplan that reads every time record of the table for each list; this one is
+    # a primary-key lookup per job.
+    return (select(literal(1)).where(TimeRecord.service_job_id == Job.service_job_id, TimeRecord.kind == kind)
+            .limit(1).scalar_subquery().is_not(None))
 
 
 def _counted(kind: DocumentKind) -> ColumnElement[int]:
