@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import Response, request, send_file
 
 from techapi.context import Deps
+from techapi.errors import ConflictError
 from techapi.evidence import thumbnails
 from techapi.evidence.models import Document
-from techapi.errors import ConflictError
 from techapi.storage import BlobNotFound, BlobStore
 
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "TIFF": "image/tiff", "PDF": "application/pdf"}

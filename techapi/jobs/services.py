@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, false, select
 from sqlalchemy.orm import Session
 
 from techapi.auth.models import Role, User
@@ -13,17 +13,33 @@ from techapi.errors import NotFoundError
 from techapi.jobs.models import Job, JobTechnician
 
 
-def visible(query: Select, user: User) -> Select:
-    """Restrict a query over Job to the caller: technicians see the jobs whose
-    current appointment names them, supervisors their stores' jobs, admins everything."""
-    if user.role == Role.TECHNICIAN:
+def visible_to(query: Select, role: str) -> Select:
+    """Restrict a query over Job to a caller of `role`, whose identity is bound at
+    execution (viewer(user)): technicians see the jobs whose current appointment
+    names them, supervisors their stores' jobs, admins everything. One statement per
+    role, so the hot reads build theirs once."""
+    if role == Role.TECHNICIAN:
         return query.join(JobTechnician, JobTechnician.service_job_id == Job.service_job_id) \
-            .where(JobTechnician.technician_id == user.technician_id)
-    if user.role == Role.SUPERVISOR:
-        return query.where(Job.store_id.in_(user.store_ids))
-    if user.role == Role.ADMIN:
+            .where(JobTechnician.technician_id == bindparam("viewer_technician_id"))
+    if role == Role.SUPERVISOR:
+        return query.where(Job.store_id.in_(bindparam("viewer_stores", expanding=True)))
+    if role == Role.ADMIN:
         return query
-    return query.where(False)
+    return query.where(false())
+
+
+def viewer(user: User) -> dict[str, object]:
+    """The values visible_to's statement is executed with."""
+    if user.role == Role.TECHNICIAN:
+        return {"viewer_technician_id": user.technician_id}
+    if user.role == Role.SUPERVISOR:
+        return {"viewer_stores": list(user.store_ids)}
+    return {}
+
+
+def visible(query: Select, user: User) -> Select:
+    """visible_to with this caller's values bound into the statement."""
+    return visible_to(query, user.role).params(viewer(user))
 
 
 def day_query(user: User, day: date, tz_name: str) -> Select:

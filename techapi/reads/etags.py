@@ -11,14 +11,14 @@ from techapi.clock import local_today
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.jobs import versions
-from techapi.reads.jobs import JobList, list_query, versions_in
+from techapi.reads.jobs import JobList, day_versions, versions_in
 
 
 def day_list_parts(args: dict[str, Any]) -> tuple[object, ...]:
     d, user = deps(), current_user()
     tz = user.timezone or d.settings.timezone
     day = args.get("date") or local_today(d.clock, tz)
-    rows = versions.versions_of(get_session(), list_query(user, day, tz, args.get("needs")))
+    rows = day_versions(get_session(), user, day, tz, args.get("needs"))
     return _list_parts(day, args, rows)
 
 

@@ -5,11 +5,12 @@ assignment), so the screen takes one request."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from techapi.assignment.models import Assignment
@@ -96,16 +97,49 @@ def _summary_parts(job: Job | Row, evidence: readiness.Evidence, min_photos: int
 
 
 def list_query(user: User, day: date, tz: str, needs: str | None) -> Select:
-    """The rows of the day list (and of its ETag). With `needs="assignment"`: the
-    day's jobs whose active appointment has no technician and no assignment on its
-    way, or whose latest assignment FAILED (a supervisor's dispatch board)."""
-    if needs != "assignment":
-        return jobs.day_query(user, day, tz)
-    if user.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise ForbiddenError("Only supervisors and admins see the jobs that need assigning")
+    """The rows of the day list, as a statement with the caller's values bound (the
+    console's board narrows it further). With `needs="assignment"`: the day's jobs
+    whose active appointment has no technician and no assignment on its way, or whose
+    latest assignment FAILED (a supervisor's dispatch board)."""
     lo, hi = day_bounds(day, tz)
-    query = select(Job).where(Job.appointment_start >= lo, Job.appointment_start < hi, needs_assignment())
-    return jobs.visible(query, user)
+    return _day_statement(_role_for(user, needs), needs).params(lo=lo, hi=hi, **jobs.viewer(user))
+
+
+def _role_for(user: User, needs: str | None) -> str:
+    if needs == "assignment" and user.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise ForbiddenError("Only supervisors and admins see the jobs that need assigning")
+    return user.role
+
+
+@functools.cache  # one per role and filter: the list is the hottest read, built once
+def _day_statement(role: str, needs: str | None) -> Select:
+    query = select(Job).where(Job.appointment_start >= bindparam("lo"), Job.appointment_start < bindparam("hi"))
+    if needs == "assignment":
+        query = query.where(needs_assignment())
+    return jobs.visible_to(query, role)
+
+
+@functools.cache
+def _day_rows(role: str, needs: str | None) -> Select:
+    return (_day_statement(role, needs).with_only_columns(*LISTED, *evidence_columns())
+            .order_by(Job.appointment_start, Job.service_job_id))
+
+
+@functools.cache
+def _day_versions(role: str, needs: str | None) -> Select:
+    return _day_statement(role, needs).with_only_columns(Job.service_job_id, Job.version) \
+        .order_by(Job.service_job_id)
+
+
+def _day_values(user: User, day: date, tz: str) -> dict[str, object]:
+    lo, hi = day_bounds(day, tz)
+    return {"lo": lo, "hi": hi, **jobs.viewer(user)}
+
+
+def day_versions(session: Session, user: User, day: date, tz: str, needs: str | None) -> list[tuple[str, int]]:
+    """(job ID, version) of the day list's jobs, in ID order: its ETag's query."""
+    rows = session.connection().execute(_day_versions(_role_for(user, needs), needs), _day_values(user, day, tz))
+    return [(row[0], row[1]) for row in rows]
 
 
 def day_list(session: Session, user: User, day: date | None, clock: Clock, settings: Settings,
@@ -114,8 +148,9 @@ def day_list(session: Session, user: User, day: date | None, clock: Clock, setti
     order; with `needs="assignment"`, only those that need technicians."""
     tz = user.timezone or settings.timezone
     day = day or local_today(clock, tz)
-    query = list_query(user, day, tz, needs).order_by(Job.appointment_start, Job.service_job_id)
-    return JobList(day, tz, summarise(listed_rows(session, query), settings.min_photos))
+    statement = _day_rows(_role_for(user, needs), needs)
+    rows = list(session.connection().execute(statement, _day_values(user, day, tz)))
+    return JobList(day, tz, summarise(rows, settings.min_photos))
 
 
 def listed_rows(session: Session, query: Select) -> list[Row]:
