@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from techapi.auth.models import AccessToken, Role, User
-from techapi.auth.services import authenticate
+from techapi.auth.services import authenticate, authenticate_reader
 from techapi.context import deps
 from techapi.db import get_session, read_only
 from techapi.edge.requests import check_form
@@ -35,7 +35,8 @@ def login_required(*roles: Role, reads_only: bool = False) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if reads_only:
                 read_only()
-            user, token = authenticate(get_session(), deps().clock, _bearer())
+            check = authenticate_reader if reads_only else authenticate
+            user, token = check(get_session(), deps().clock, _bearer())
             if roles and user.role not in roles:
                 raise ForbiddenError("Your role may not do this")
             g.user, g.token = user, token

@@ -120,8 +120,39 @@ _TOKEN_BY_HASH = (select(AccessToken).where(AccessToken.token_hash == bindparam(
                   .options(joinedload(AccessToken.user).joinedload(User.stores)))
 
 
+_T, _U, _S = AccessToken.__table__.c, User.__table__.c, UserStore.__table__.c
+# The same lookup as plain rows (a row per store): what a request that only reads needs.
+_TOKEN_ROWS = (select(_T.id, _T.user_id, _T.created_at, _T.expires_at, _T.revoked_at, _U.username, _U.role,
+                      _U.technician_id, _U.timezone, _U.active, _U.created_at.label("user_created_at"), _S.store_id)
+               .select_from(AccessToken.__table__.join(User.__table__, _U.id == _T.user_id)
+                            .outerjoin(UserStore.__table__, _S.user_id == _U.id))
+               .where(_T.token_hash == bindparam("token_hash")).order_by(_S.store_id))
+
+
 def authenticate(session: Session, clock: Clock, raw_token: str) -> tuple[User, AccessToken]:
+    """The caller behind a bearer token, with their stores: 401 unless the token is
+    known, not revoked, not expired and its account active."""
     token = session.scalar(_TOKEN_BY_HASH, {"token_hash": token_hash(raw_token)})
+    return _checked(token, clock)
+
+
+def authenticate_reader(session: Session, clock: Clock, raw_token: str) -> tuple[User, AccessToken]:
+    """authenticate for a request that only reads: the same query and checks, without
+    the ORM's loading (a third of a list request's CPU). The user and token are not
+    attached to the session, so they can never be written through it."""
+    rows = session.connection().execute(_TOKEN_ROWS, {"token_hash": token_hash(raw_token)}).all()
+    if not rows:
+        return _checked(None, clock)
+    r = rows[0]
+    user = User(id=r.user_id, username=r.username, role=r.role, technician_id=r.technician_id,
+                timezone=r.timezone, active=r.active, created_at=r.user_created_at,
+                stores=[UserStore(user_id=r.user_id, store_id=row.store_id) for row in rows if row.store_id])
+    token = AccessToken(id=r.id, user_id=r.user_id, created_at=r.created_at, expires_at=r.expires_at,
+                        revoked_at=r.revoked_at, user=user)
+    return _checked(token, clock)
+
+
+def _checked(token: AccessToken | None, clock: Clock) -> tuple[User, AccessToken]:
     if token is None or token.revoked_at is not None:
         raise UnauthorizedError("Invalid or revoked bearer token")
     if token.expires_at <= clock.now():

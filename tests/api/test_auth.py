@@ -131,3 +131,40 @@ def test_the_worker_purges_every_failure_older_than_the_window(client, auth, app
     Worker(app).sync_if_due(force=True)
     with deps.db.session() as session:
         assert session.scalars(select(LoginFailure.username)).all() == ["recent"]
+
+
+READS = ["/v1/jobs", "/v1/sync/changes"]  # the views that authenticate without the ORM (reads only)
+
+
+def test_the_read_only_views_refuse_a_revoked_an_expired_token_and_a_disabled_account(client, auth, deps, clock):
+    from sqlalchemy import select
+
+    from techapi.auth.models import User
+
+    auth.user("tech1", "technician", technician_id="T1")
+    auth.user("boss", "supervisor", stores=("S1", "S2"))
+    revoked, expiring, disabled = auth.headers("tech1"), auth.headers("tech1"), auth.headers("boss")
+    for url in READS:
+        assert client.get(url, headers=revoked).status_code == 200, url
+        assert client.get(url, headers=disabled).status_code == 200, url
+    assert client.post("/v1/auth/logout", headers=revoked).status_code == 204
+    with deps.db.transaction() as session:
+        session.scalars(select(User).where(User.username == "boss")).one().active = False
+    for url in READS:
+        assert client.get(url, headers=revoked).get_json()["message"] == "Invalid or revoked bearer token", url
+        assert client.get(url, headers=disabled).get_json()["message"] == "Account is disabled", url
+    clock.advance(hours=12, seconds=1)
+    for url in READS:
+        answer = client.get(url, headers=expiring)
+        assert answer.status_code == 401 and "expired" in answer.get_json()["message"], url
+
+
+def test_the_read_only_views_see_a_supervisors_stores_as_the_others_do(client, auth, world, synced):
+    stores = tuple(world.store_ids[:2])
+    auth.user("boss", "supervisor", stores=stores)
+    headers = auth.headers("boss")
+    me = client.get("/v1/me", headers=headers).get_json()  # the ORM's authentication
+    listed = client.get("/v1/jobs", headers=headers).get_json()["jobs"]
+    assert sorted(me["storeIds"]) == sorted(stores)
+    details = [client.get(f"/v1/jobs/{j['serviceJobId']}", headers=headers).get_json() for j in listed]
+    assert {d["storeId"] for d in details} == set(stores)
