@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -33,6 +34,7 @@ from techapi.spapi.sandbox import (
     SandboxConfig,
     SandboxServer,
 )
+from techapi.spapi.sandbox.seed import make_job
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
@@ -222,6 +224,29 @@ def auth(deps, client) -> Auth:
 def world(sandbox: Sandbox):
     assert sandbox.world is not None
     return sandbox.world
+
+
+@pytest.fixture
+def unassigned_job(sandbox: Sandbox, world) -> str:
+    """Today 17:00 UTC at the first store, booked with no technician yet."""
+    start = NOW.replace(hour=17, minute=0)
+    job = make_job(random.Random(99), marketplace_id=world.marketplace_id, store_id=world.store_ids[0],
+                   technician=None, start=start, created=start - timedelta(days=3))
+    sandbox.state.add_job(job)
+    return job["serviceJobId"]
+
+
+@pytest.fixture
+def job_id(client, auth, world, synced) -> str:
+    """The third of today's jobs of the first technician, who is logged in as "tech"."""
+    auth.user("tech", "technician", technician_id=world.technician_ids[0])
+    jobs = client.get("/v1/jobs", headers=auth.headers("tech")).get_json()["jobs"]
+    return jobs[2]["serviceJobId"]
+
+
+@pytest.fixture
+def tech(auth, job_id) -> dict[str, str]:
+    return auth.headers("tech")
 
 
 @pytest.fixture

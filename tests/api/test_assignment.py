@@ -3,7 +3,6 @@ job and the technicians' lists show afterwards, and the supervisor's `needs=assi
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from datetime import timedelta
@@ -16,21 +15,10 @@ from techapi.jobs.sync import sync_day
 from techapi.queue.models import Task, TaskState
 from techapi.spapi import plans
 from techapi.spapi.sandbox import Faults
-from techapi.spapi.sandbox.seed import make_job
 from techapi.worker.runner import Worker
 from tests.conftest import NOW
 
 DAY = NOW.date().isoformat()
-
-
-@pytest.fixture
-def unassigned_job(sandbox, world) -> str:
-    """Today 17:00 UTC at the first store, booked with no technician yet."""
-    start = NOW.replace(hour=17, minute=0)
-    job = make_job(random.Random(99), marketplace_id=world.marketplace_id, store_id=world.store_ids[0],
-                   technician=None, start=start, created=start - timedelta(days=3))
-    sandbox.state.add_job(job)
-    return job["serviceJobId"]
 
 
 @pytest.fixture

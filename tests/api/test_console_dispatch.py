@@ -6,28 +6,15 @@ from __future__ import annotations
 import csv
 import html
 import io
-import random
 import re
-from datetime import timedelta
 
 import pytest
 
-from techapi.spapi.sandbox.seed import make_job
 from techapi.worker.runner import Worker
 from tests.api.test_console import console_login, csrf_of
 from tests.conftest import NOW
 
 DAY = NOW.date().isoformat()  # Monday 2026-06-15, 15:00 UTC; times shown in UTC
-
-
-@pytest.fixture
-def unassigned_job(sandbox, world) -> str:
-    """Today 17:00 UTC at the first store, booked with no technician yet."""
-    start = NOW.replace(hour=17, minute=0)
-    job = make_job(random.Random(99), marketplace_id=world.marketplace_id, store_id=world.store_ids[0],
-                   technician=None, start=start, created=start - timedelta(days=3))
-    sandbox.state.add_job(job)
-    return job["serviceJobId"]
 
 
 @pytest.fixture

@@ -20,18 +20,6 @@ from tests import media, pdfs
 from tests.api.test_documents import counts, send
 
 
-@pytest.fixture
-def job_id(client, auth, world, synced):
-    auth.user("tech", "technician", technician_id=world.technician_ids[0])
-    jobs = client.get("/v1/jobs", headers=auth.headers("tech")).get_json()["jobs"]
-    return jobs[2]["serviceJobId"]
-
-
-@pytest.fixture
-def tech(auth, job_id):
-    return auth.headers("tech")
-
-
 def still_needed(client, tech, job_id) -> list[str]:
     return client.get(f"/v1/jobs/{job_id}/times", headers=tech).get_json()["stillNeeded"]
 

@@ -14,18 +14,6 @@ from techapi.queue.models import Task
 from tests import media, pdfs
 
 
-@pytest.fixture
-def job_id(client, auth, world, synced):
-    auth.user("tech", "technician", technician_id=world.technician_ids[0])
-    jobs = client.get("/v1/jobs", headers=auth.headers("tech")).get_json()["jobs"]
-    return jobs[2]["serviceJobId"]
-
-
-@pytest.fixture
-def tech(auth, job_id):
-    return auth.headers("tech")
-
-
 def send(client, headers, job_id, data: bytes, kind="PHOTO", name="photo.jpg", **form):
     payload = {"kind": kind, **form, "file": (io.BytesIO(data), name)}
     return client.post(f"/v1/jobs/{job_id}/documents", data=payload, headers=headers,

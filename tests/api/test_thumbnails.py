@@ -15,18 +15,6 @@ from tests import media, pdfs
 from tests.api.test_documents import send
 
 
-@pytest.fixture
-def job_id(client, auth, world, synced):
-    auth.user("tech", "technician", technician_id=world.technician_ids[0])
-    jobs = client.get("/v1/jobs", headers=auth.headers("tech")).get_json()["jobs"]
-    return jobs[2]["serviceJobId"]
-
-
-@pytest.fixture
-def tech(auth, job_id):
-    return auth.headers("tech")
-
-
 def url(job_id: str, doc_id: str) -> str:
     return f"/v1/jobs/{job_id}/documents/{doc_id}/thumbnail"
 
