@@ -106,18 +106,27 @@ def _lock_sync(session: Session) -> None:
 
 def sync_day(deps: Deps, day: date | None = None) -> SyncResult:
     """Sync the jobs of `day` (default: today in TECHAPI_TIMEZONE)."""
+    day = day or local_today(deps.clock, deps.settings.timezone)
+    return sync_days(deps, day, day)
+
+
+def sync_days(deps: Deps, first: date, last: date) -> SyncResult:
+    """Sync the jobs of the days from `first` to `last`: one full pull over the days
+    never pulled yet (the worker keeps the phones' offline window filled this way),
+    then the jobs updated upstream since the last sync, wherever they are scheduled."""
     settings, clock, client = deps.settings, deps.clock, deps.spapi
     tz_name = settings.timezone
-    day = day or local_today(clock, tz_name)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     started = clock.now()
     with deps.db.session() as session:
-        full = session.get(SyncedDay, day) is None
+        unsynced = [d for d in days if session.get(SyncedDay, d) is None]
         cursor = session.get(SyncCursor, CURSOR)
         since = cursor.updated_after if cursor else None
+    full = bool(unsynced)
 
     fetched: dict[str, ServiceJob] = {}
     if full:
-        lo, hi = day_bounds(day, tz_name)
+        lo, hi = day_bounds(unsynced[0], tz_name)[0], day_bounds(unsynced[-1], tz_name)[1]
         query = ServiceJobsQuery(
             created_after=lo - timedelta(days=settings.sync_lookback_days),
             schedule_start=lo,
@@ -134,13 +143,13 @@ def sync_day(deps: Deps, day: date | None = None) -> SyncResult:
         created, updated = upsert_jobs(session, fetched.values(), clock.now())
         for hook in deps.sync_hooks:
             hook(session, list(fetched.values()), clock.now())
-        if full:
+        for day in unsynced:
             session.merge(SyncedDay(day=day, synced_at=clock.now()))
         cursor = session.get(SyncCursor, CURSOR)
         if cursor is None:
             session.add(SyncCursor(name=CURSOR, updated_after=started))
         elif cursor.updated_after < started:
             cursor.updated_after = started
-    result = SyncResult(day=day, full=full, fetched=len(fetched), created=created, updated=updated)
-    log.info("sync %s: %s", day.isoformat(), result)
+    result = SyncResult(day=first, full=full, fetched=len(fetched), created=created, updated=updated)
+    log.info("sync %s to %s: %s", first.isoformat(), last.isoformat(), result)
     return result

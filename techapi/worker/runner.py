@@ -10,15 +10,16 @@ import logging
 import random
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
 from techapi.auth.services import purge_login_failures
+from techapi.clock import local_today
 from techapi.context import Deps
 from techapi.evidence.sweep import sweep_orphans
 from techapi.idempotency.records import purge_expired
-from techapi.jobs.sync import sync_day
+from techapi.jobs.sync import sync_days
 from techapi.queue import leases
 from techapi.queue.kinds import PermanentFailure, RetryLater, TaskKind, TaskRegistry
 from techapi.retry import RetryPolicy
@@ -118,7 +119,9 @@ class Worker:
             now = self.deps.clock.now()
             purge_expired(self.deps.db, now)
             purge_login_failures(self.deps.db, now, self.deps.settings.login_window_seconds)
-            sync_day(self.deps)
+            # Today and the phones' offline window (the delta feed's), each day pulled in full once.
+            today = local_today(self.deps.clock, self.deps.settings.timezone)
+            sync_days(self.deps, today, today + timedelta(days=self.deps.settings.offline_window_days))
             return True
         except SpApiError as exc:
             log.error("scheduled sync failed: %s", exc)

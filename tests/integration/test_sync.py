@@ -93,3 +93,30 @@ def test_the_job_of_the_day_is_there_on_a_day_the_sandbox_was_not_started_on(dep
     jobs = client.get("/v1/jobs", headers=auth.headers("tech")).get_json()["jobs"]
     assert len(jobs) == 5
     assert all(j["appointment"]["start"].startswith(result.day.isoformat()) for j in jobs)
+
+
+def test_the_workers_sync_fills_the_offline_window_in_one_full_pull_then_goes_incremental(app, deps, sandbox,
+                                                                                           world, clock):
+    import random
+
+    from techapi.spapi.sandbox.seed import make_job
+    from techapi.worker.runner import Worker
+
+    rng, ids = random.Random(5), {}
+    for days in (3, 7, 8):  # inside the window (today and 7 days), its last day, the day after it
+        start = NOW.replace(hour=9) + timedelta(days=days)
+        job = make_job(rng, marketplace_id=world.marketplace_id, store_id=world.store_ids[0],
+                       technician=world.technicians[0][:2], start=start, created=start - timedelta(days=10))
+        sandbox.state.add_job(job)
+        ids[days] = job["serviceJobId"]
+    listed_before = sandbox.state.calls_of(plans.GET_SERVICE_JOBS)
+    assert Worker(app).sync_if_due(force=True)
+    with deps.db.session() as session:
+        assert session.get(Job, ids[3]) is not None and session.get(Job, ids[7]) is not None
+        assert session.get(Job, ids[8]) is None
+        synced = {d.day for d in session.scalars(select(SyncedDay))}
+    assert synced == {NOW.date() + timedelta(days=n) for n in range(8)}
+    first = sandbox.state.calls_of(plans.GET_SERVICE_JOBS) - listed_before
+    clock.advance(minutes=5)
+    assert Worker(app).sync_if_due(force=True)
+    assert sandbox.state.calls_of(plans.GET_SERVICE_JOBS) - listed_before == first + 1  # one incremental page
