@@ -147,8 +147,8 @@ class Settings:
              "in the technician report")
     offline_window_days: int = setting(
         "TECHAPI_OFFLINE_WINDOW_DAYS", parse=p.whole(minimum=0, maximum=31), default=7,
-        help="the delta feed's window: today and this many days after it; a cursor older than the window "
-             "is refused (410)")
+        help="the phones' offline window (the delta feed's, and what the worker's sync pulls): today and "
+             "this many days after it; a cursor older than the window is refused (410)")
     require_approval: bool = setting(
         "TECHAPI_REQUIRE_APPROVAL", parse=p.boolean, default=True,
         help="closures wait for a supervisor's approval")
