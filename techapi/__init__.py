@@ -104,8 +104,8 @@ def create_app(
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     db.init_app(app)
-    # Departures are kept a day longer than a cursor may be old (techapi.reads.changes).
-    changes.track(db.sessions, JOB_PARTS, clock, timedelta(days=settings.offline_window_days + 1))
+    # Departures outlive the oldest cursor accepted (window + 1 local days, a DST day among them).
+    changes.track(db.sessions, JOB_PARTS, clock, timedelta(days=settings.offline_window_days + 2))
     if require_current_schema:
         try:
             db.check_schema()

@@ -67,8 +67,10 @@ def _next_value(session: Session) -> int:
     table = ChangeCounter.__table__
     value = session.connection().execute(
         update(table).where(table.c.id == 1).values(value=table.c.value + 1).returning(table.c.value)).scalar()
-    if value is None:  # a database emptied by hand: start again, as a new epoch
+    if value is None:  # the row deleted by hand: start again, as a new epoch (every cursor is 410)
         session.connection().execute(insert(table).values(id=1, value=1, epoch=uuid.uuid4().hex))
+        # Jobs stamped under the old epoch would sit above the new counter; bring them to its start.
+        session.connection().execute(update(Job.__table__).values(change_seq=1))
         value = 1
     return value
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, or_, select
 from sqlalchemy.orm import Session
 
 from techapi.auth.models import Role, User
@@ -32,6 +32,7 @@ from techapi.reads.cursor import BadCursor, Cursor, caller_digest, decode, encod
 from techapi.reads.jobs import JobSummary, listed_rows, summarise
 
 PAGE = 200
+CHUNK = 500
 RESYNC = "call GET /v1/sync/changes again without `since` and replace what you hold"
 
 
@@ -89,11 +90,13 @@ def _departed(session: Session, user: User, since: int, upto: int) -> set[str]:
 
 
 def _in_window(session: Session, user: User, window: Window, ids: set[str]) -> set[str]:
-    if not ids:
-        return set()
-    query = select(Job.service_job_id).where(Job.service_job_id.in_(sorted(ids)),
-                                             Job.appointment_start >= window.lo, Job.appointment_start < window.hi)
-    return set(session.scalars(visible(query, user)))
+    found: set[str] = set()
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), CHUNK):  # bound the statement's parameters however many left
+        query = select(Job.service_job_id).where(Job.service_job_id.in_(ordered[i:i + CHUNK]),
+                                                 Job.appointment_start >= window.lo, Job.appointment_start < window.hi)
+        found.update(session.scalars(visible(query, user)))
+    return found
 
 
 def _left_behind(session: Session, user: User, old: Window, window: Window) -> set[str]:
@@ -106,12 +109,15 @@ def _left_behind(session: Session, user: User, old: Window, window: Window) -> s
 
 def _removed(session: Session, user: User, cursor: Cursor, upto: int, window: Window, tz: str,
              days: int) -> set[str]:
-    gone = _departed(session, user, cursor.since, upto)
+    departed = _departed(session, user, cursor.since, upto)
+    gone = departed - _in_window(session, user, window, departed)
     if cursor.window < window.first:  # a new day: the page query sees only the window, so ask for the rest
-        changed = select(Job.service_job_id).where(Job.change_seq > cursor.since, Job.change_seq <= upto)
+        outside = or_(Job.appointment_start.is_(None), Job.appointment_start < window.lo,
+                      Job.appointment_start >= window.hi)
+        changed = select(Job.service_job_id).where(Job.change_seq > cursor.since, Job.change_seq <= upto, outside)
         gone |= set(session.scalars(visible(changed, user)))
         gone |= _left_behind(session, user, _window(cursor.window, days, tz), window)
-    return gone - _in_window(session, user, window, gone)
+    return gone
 
 
 def _page(user: User, since: int, upto: int, after: str, window: Window | None) -> Select:
@@ -142,7 +148,8 @@ def delta(session: Session, user: User, since: str | None, clock: Clock, setting
                 return Changes([], [], since, False, False, window.first, window.last, tz)
             removed = _removed(session, user, cursor, upto, window, tz, days)
             cursor = Cursor(epoch, who, since=cursor.since, window=today)
-    rows = listed_rows(session, _page(user, 0 if full else cursor.since, upto, cursor.after,
+    # A full answer starts below 0: jobs written before the counter existed are still at 0.
+    rows = listed_rows(session, _page(user, -1 if full else cursor.since, upto, cursor.after,
                                       window if full else None))
     has_more = len(rows) > PAGE
     rows = rows[:PAGE]

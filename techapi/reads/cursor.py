@@ -56,13 +56,20 @@ def decode(text: str) -> Cursor:
         cursor = Cursor(epoch=str(raw["epoch"]), caller=str(raw["caller"]), since=_whole(raw["since"]),
                         window=date.fromisoformat(raw["window"]),
                         upto=None if raw.get("upto") is None else _whole(raw["upto"]),
-                        after=str(raw.get("after", "")), full=bool(raw.get("full", False)))
+                        after=_job_id(raw.get("after", "")), full=bool(raw.get("full", False)))
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise BadCursor("not a cursor of this API") from exc
     return cursor
 
 
 def _whole(value: object) -> int:
-    if type(value) is not int or value < 0:
+    if type(value) is not int or not 0 <= value < 2**63:  # a BIGINT
         raise ValueError("not a counter value")
+    return value
+
+
+def _job_id(value: object) -> str:
+    if not isinstance(value, str) or len(value) > 100 or "\x00" in value:
+        raise ValueError("not a job ID")
+    value.encode()  # a lone surrogate raises UnicodeEncodeError, a ValueError
     return value

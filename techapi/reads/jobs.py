@@ -139,7 +139,8 @@ def _day_values(user: User, day: date, tz: str) -> dict[str, object]:
 def day_versions(session: Session, user: User, day: date, tz: str, needs: str | None) -> list[tuple[str, int]]:
     """(job ID, version) of the day list's jobs, in ID order: its ETag's query."""
     rows = session.connection().execute(_day_versions(_role_for(user, needs), needs), _day_values(user, day, tz))
-    return [(row[0], row[1]) for row in rows]
+    # Sorted here, not by the database's collation: the same order as versions_in.
+    return sorted((row[0], row[1]) for row in rows)
 
 
 def day_list(session: Session, user: User, day: date | None, clock: Clock, settings: Settings,

@@ -8,6 +8,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from techapi import create_app
 from techapi.jobs.models import Job
@@ -215,7 +216,7 @@ def test_an_expired_or_foreign_cursor_is_410_with_a_hint_to_sync_again(client, a
 def test_a_cursor_of_another_database_is_410(client, people, deps):
     cursor = settled(client, people["tech"])
     with deps.db.transaction() as session:
-        session.execute(__import__("sqlalchemy").text("UPDATE change_counter SET epoch = 'another'"))
+        session.execute(text("UPDATE change_counter SET epoch = 'another'"))
     assert changes(client, people["tech"], cursor, status=410)["code"] == 410
 
 
@@ -282,3 +283,35 @@ def test_a_change_committed_after_a_later_one_is_not_skipped(client, people, dep
     assert changed_ids(between) == [second]
     after = changes(client, tech, between["cursor"])
     assert changed_ids(after) == [first] and after["changes"][0]["customer"]["name"] == "Written first"
+
+
+def test_a_first_sync_holds_the_jobs_written_before_the_counter_existed(client, people, deps):
+    tech = people["tech"]
+    listed = sorted(j["serviceJobId"] for j in client.get("/v1/jobs", headers=tech).get_json()["jobs"])
+    with deps.db.transaction() as session:  # as migration 0012 leaves a database that already had jobs
+        session.execute(text("UPDATE jobs SET change_seq = 0"))
+        session.execute(text("UPDATE change_counter SET value = 0"))
+    assert changed_ids(changes(client, tech)) == listed
+
+
+def test_a_hand_made_cursor_out_of_range_is_410_not_a_500(client, people):
+    import base64
+    import json
+
+    cursor = settled(client, people["tech"])
+    raw = json.loads(base64.urlsafe_b64decode(cursor[3:] + "=" * (-len(cursor[3:]) % 4)))
+    for change in ({"since": 2**70}, {"upto": 2**64, "after": "x"}, {"upto": 1, "after": "a\x00b"},
+                   {"upto": 1, "after": "\ud800"}, {"upto": 1, "after": 7}, {"since": -1}, {"window": "tomorrow"}):
+        forged = "c1." + base64.urlsafe_b64encode(json.dumps({**raw, **change}).encode()).decode().rstrip("=")
+        assert changes(client, people["tech"], forged, status=410)["code"] == 410, change
+
+
+def test_a_counter_row_deleted_by_hand_starts_a_new_epoch_that_loses_no_job(client, people, deps, job_id):
+    tech = people["tech"]
+    cursor = settled(client, tech)
+    listed = sorted(j["serviceJobId"] for j in client.get("/v1/jobs", headers=tech).get_json()["jobs"])
+    with deps.db.transaction() as session:
+        session.execute(text("DELETE FROM change_counter"))
+    assert client.post(f"/v1/jobs/{job_id}/start", json={}, headers=tech).status_code == 200
+    assert changes(client, tech, cursor, status=410)["code"] == 410  # every cursor of the old epoch
+    assert changed_ids(changes(client, tech)) == listed
