@@ -19,7 +19,6 @@ from techapi.auth.models import User
 from techapi.clock import as_utc
 from techapi.console.choices import technician_names
 from techapi.evidence.models import TimeKind, TimeRecord
-from techapi.jobs import services as jobs
 from techapi.jobs.models import Job, JobTechnician
 from techapi.reads.jobs import JobSummary, list_query, listed_rows, summarise
 from techapi.reports.figures import started_on_time
@@ -91,7 +90,7 @@ def build(session: Session, user: User, store_id: str, day: date, tz: str, now: 
           min_photos: int) -> Board:
     """The board of `store_id` (already checked against the caller) for `day`."""
     in_store = Job.store_id == store_id
-    query = jobs.day_query(user, day, tz).where(in_store).order_by(Job.appointment_start, Job.service_job_id)
+    query = list_query(user, day, tz, None).where(in_store).order_by(Job.appointment_start, Job.service_job_id)
     summaries = summarise(listed_rows(session, query), min_photos)
     ids = [s.job.service_job_id for s in summaries]
     needing = set(session.scalars(list_query(user, day, tz, "assignment").where(in_store)

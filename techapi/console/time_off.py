@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError as SchemaError
+from sqlalchemy.orm import Session
 
 from techapi.appointments.slots import caller_zone
 from techapi.capacity import services as capacity
@@ -78,7 +79,9 @@ def time_off() -> tuple[str, int]:
     return _page(request.args.get("store"))
 
 
-def _described(row: Reservation, names: dict[str, str]) -> str:
+def _described(db: Session, row: Reservation) -> str:
+    """What a flash message says of a reservation: its kind, whose, when."""
+    names = choices.technician_names(db, [row.technician_id] if row.technician_id else [])
     who = names.get(row.technician_id, row.technician_id) if row.technician_id else "the whole store"
     return f"{row.kind.lower()} for {who}, {local_time(row.start)} to {local_time(row.end)}"
 
@@ -101,8 +104,7 @@ def create_time_off() -> Response | tuple[str, int]:
             capacity.technician_of_store(db, store, technician_id)
         row = capacity.create(deps(), db, g.user, store, technician_id, body["type"], body["start"], body["end"],
                               body.get("notes"), body["force"])
-        names = choices.technician_names(db, [technician_id] if technician_id else [])
-        return _done(store, f"Added {_described(row, names)}.")
+        return _done(store, f"Added {_described(db, row)}.")
 
     return _acting(create)
 
@@ -117,8 +119,7 @@ def move_time_off(reservation_id: str) -> Response | tuple[str, int]:
         db = get_session()
         row = capacity.find_in_store(db, g.user, store, reservation_id)
         row = capacity.move(deps(), db, g.user, row, body["start"], body["end"], body["force"])
-        names = choices.technician_names(db, [row.technician_id] if row.technician_id else [])
-        return _done(store, f"Moved: {_described(row, names)}.")
+        return _done(store, f"Moved: {_described(db, row)}.")
 
     return _acting(move)
 
@@ -131,7 +132,6 @@ def cancel_time_off(reservation_id: str) -> Response | tuple[str, int]:
     def cancel(store: str) -> Response:
         db = get_session()
         row = capacity.cancel(deps(), db, g.user, capacity.find_in_store(db, g.user, store, reservation_id))
-        names = choices.technician_names(db, [row.technician_id] if row.technician_id else [])
-        return _done(store, f"Cancelled {_described(row, names)}.")
+        return _done(store, f"Cancelled {_described(db, row)}.")
 
     return _acting(cancel)

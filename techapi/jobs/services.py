@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import Select, bindparam, false, select
 from sqlalchemy.orm import Session
 
 from techapi.auth.models import Role, User
-from techapi.clock import day_bounds
 from techapi.errors import NotFoundError
 from techapi.jobs.models import Job, JobTechnician
 
@@ -40,17 +37,6 @@ def viewer(user: User) -> dict[str, object]:
 def visible(query: Select, user: User) -> Select:
     """visible_to with this caller's values bound into the statement."""
     return visible_to(query, user.role).params(viewer(user))
-
-
-def day_query(user: User, day: date, tz_name: str) -> Select:
-    """The caller's jobs of `day` (the list and its ETag select the same rows)."""
-    lo, hi = day_bounds(day, tz_name)
-    return visible(select(Job).where(Job.appointment_start >= lo, Job.appointment_start < hi), user)
-
-
-def jobs_of_day(session: Session, user: User, day: date, tz_name: str) -> list[Job]:
-    query = day_query(user, day, tz_name).order_by(Job.appointment_start, Job.service_job_id)
-    return list(session.scalars(query))
 
 
 def job_for(session: Session, user: User, service_job_id: str) -> Job:
