@@ -18,7 +18,12 @@ hand-written list; p99 < 50 ms at 16 connections and no unexpected answer or
 socket error for each techapi scenario. The machine may be shared: the load
 average before and after is recorded with the figures.
 
-Usage: python bench/load.py [--seconds 10] [--connections 16] [--threads 2] [--json out.json]
+The machine's speed drifts over minutes (a shared host): the three apps are served
+side by side and measured in interleaved rounds (ceiling, hand-written, techapi's
+three scenarios, again), and each scenario reports its median round, so every
+ratio compares figures taken minutes apart at most.
+
+Usage: python bench/load.py [--seconds 10] [--rounds 3] [--connections 16] [--threads 2] [--json out.json]
   TECHAPI_BENCH_DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test)
   Needs wrk on PATH (Debian/Ubuntu: apt-get install wrk).
 """
@@ -55,6 +60,7 @@ class Bench:
     def __init__(self, wrk: str, args, tmp: Path, env: dict[str, str]) -> None:
         self.wrk, self.args, self.tmp, self.env = wrk, args, tmp, env
         self.scenarios: dict[str, dict] = {}
+        self.rounds: dict[str, list[dict]] = {}
 
     def measure(self, server, name: str, entries: list[tuple[str, str, str]], expected: int, **extra) -> None:
         a = self.args
@@ -64,12 +70,15 @@ class Bench:
             f = loadgen.run(self.wrk, server.base, entries, a.seconds, a.connections, a.threads, self.tmp)
         cpu = server.cpu_seconds() - cpu
         requests = sum(f.statuses.values())
-        self.scenarios[name] = {
+        self.rounds.setdefault(name, []).append({
             "rps": f.rps, "p50_ms": f.p50_ms, "p90_ms": f.p90_ms, "p99_ms": f.p99_ms, "max_ms": f.max_ms,
             "expected_status": expected, "statuses": {str(k): v for k, v in sorted(f.statuses.items())},
             "socket_errors": f.socket_errors, "unexpected": f.unexpected(expected),
             "worker_restarts": workers["restarts"], "boot_cpu_ms": server.boot_ms,
-            "app_cpu_ms_per_request": round(1000 * cpu / requests, 3) if requests and cpu else None, **extra}
+            "app_cpu_ms_per_request": round(1000 * cpu / requests, 3) if requests and cpu else None, **extra})
+        runs = sorted(self.rounds[name], key=lambda r: r["rps"])
+        self.scenarios[name] = {**runs[(len(runs) - 1) // 2], "rounds": len(runs),
+                                "rps_of_rounds": [r["rps"] for r in self.rounds[name]]}
         print(f"  {name}: {f.rps:,.0f} req/s, p99 {f.p99_ms:.1f} ms, statuses {f.statuses}, "
               f"socket errors {f.socket_errors}, workers started {workers['restarts']}", flush=True)
 
@@ -93,6 +102,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="per scenario (after a warm-up of 3)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each scenario's median is kept")
     args = parser.parse_args()
     wrk = loadgen.find_wrk()  # before any set-up: a fresh machine learns what to install at once
     from load_data import fresh_schema  # imports techapi: only once wrk is known to be there
@@ -125,25 +135,27 @@ def measure_all(wrk: str, args, url: str) -> tuple[dict, dict[str, dict], list[d
     bench = Bench(wrk, args, tmp, env)
     plain = [(LIST, f"Bearer {t}", "") for t in tokens]
 
-    print("ceiling (bare Flask JSON endpoint)", flush=True)
-    with bench.serve("bench.bare_app:app", "bare") as server:
-        bench.measure(server, "ceiling", plain, 200)
-    print("hand-written job list (psycopg, one query, json.dumps)", flush=True)
-    with bench.serve("bench.handwritten_app:app", "handwritten") as server:
-        by_hand = [body(server.base, t) for t in tokens[:3]]
-        bench.measure(server, "handwritten", plain, 200)
-    print("techapi (gunicorn.conf.py as configured)", flush=True)
-    with bench.serve("app:app", "techapi") as server:
+    with (bench.serve("bench.bare_app:app", "bare") as bare,
+          bench.serve("bench.handwritten_app:app", "handwritten") as by_hand_server,
+          bench.serve("app:app", "techapi") as server):
+        by_hand = [body(by_hand_server.base, t) for t in tokens[:3]]
         same_body = [body(server.base, t) for t in tokens[:3]] == by_hand
-        bench.measure(server, "list", plain, 200)
         tags = etags(server.base, LIST, tokens)
-        bench.measure(server, "revalidate", [(LIST, f"Bearer {t}", e) for t, e in zip(tokens, tags, strict=True)], 304)
         marks = cursors(server.base, tokens)
-        if marks is None:
-            print("  delta: GET /v1/sync/changes is 404 here: unavailable", flush=True)
-        else:
-            bench.measure(server, "delta", [(f"/v1/sync/changes?since={quote(c, safe='')}", f"Bearer {t}", "")
-                                            for t, c in zip(tokens, marks, strict=True)], 200)
+        for n in range(1, args.rounds + 1):
+            print(f"round {n} of {args.rounds}: ceiling (bare Flask JSON endpoint)", flush=True)
+            bench.measure(bare, "ceiling", plain, 200)
+            print("hand-written job list (psycopg, one query, json.dumps)", flush=True)
+            bench.measure(by_hand_server, "handwritten", plain, 200)
+            print("techapi (gunicorn.conf.py as configured)", flush=True)
+            bench.measure(server, "list", plain, 200)
+            bench.measure(server, "revalidate", [(LIST, f"Bearer {t}", e) for t, e in zip(tokens, tags, strict=True)],
+                          304)
+            if marks is None:
+                print("  delta: GET /v1/sync/changes is 404 here: unavailable", flush=True)
+            else:
+                bench.measure(server, "delta", [(f"/v1/sync/changes?since={quote(c, safe='')}", f"Bearer {t}", "")
+                                                for t, c in zip(tokens, marks, strict=True)], 200)
     for label, settings in RECYCLING.items():
         print(f"techapi, {label}", flush=True)
         with bench.serve("app:app", label.split(",")[0].replace(" ", "-"), **settings) as server:
@@ -152,7 +164,8 @@ def measure_all(wrk: str, args, url: str) -> tuple[dict, dict[str, dict], list[d
     run = {"at": datetime.now(UTC).isoformat(timespec="seconds"),
            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                     text=True).stdout.strip(),
-           "seconds": args.seconds, "connections": args.connections, "wrk_threads": args.threads,
+           "seconds": args.seconds, "rounds": args.rounds, "connections": args.connections,
+           "wrk_threads": args.threads,
            "web_processes": int(env.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2)),
            "threads_per_process": int(env.get("WEB_THREADS", "4")), "cores": os.cpu_count(),
            "load_average_before": round(load_before[0], 2), "load_average_after": round(os.getloadavg()[0], 2),

@@ -39,6 +39,7 @@ from techapi.observability import init_app as init_observability
 from techapi.offline.routes import blp as offline_blp
 from techapi.passwords import Passwords
 from techapi.queue.kinds import TaskRegistry
+from techapi.reads.fast import FastReads
 from techapi.reads.ops import metrics_blp
 from techapi.reads.routes import blp as jobs_blp
 from techapi.reads.sync import blp as changes_blp
@@ -161,6 +162,11 @@ def create_app(
     app.before_request(limit_upload_size)
     edge.init_app(app)  # NUL, lone surrogates, bounded JSON, 415: before any view
     compression.init_app(app)  # JSON over 1 KiB, gzip or brotli; never document bytes
+    if settings.fast_reads and db.engine.dialect.name == "postgresql":
+        fast = FastReads(app, app.wsgi_app, settings, clock, db.engine)
+        app.extensions["techapi.fast_reads"] = fast
+        db.on_dispose.append(fast.close)
+        app.wsgi_app = fast  # type: ignore[method-assign]
     if settings.proxy_fix_hops:
         hops = settings.proxy_fix_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)

@@ -27,7 +27,7 @@ SUFFIXES = tuple(f":{algorithm}" for algorithm in ALGORITHMS)
 SENT_TAGS = "techapi.if_none_match"  # WSGI environ key: the tags as the client sent them
 
 
-def _representation(tag: str) -> tuple[str, str]:
+def representation(tag: str) -> tuple[str, str]:
     """`abc:gzip` -> (`abc`, `:gzip`); a tag of ours without a suffix -> (tag, "")."""
     for suffix in SUFFIXES:
         if tag.endswith(suffix):
@@ -43,8 +43,8 @@ def _strip_suffixes() -> None:
     if tags.star_tag:
         return
     # A malformed header parses to empty entries (None): they match nothing, so they are dropped.
-    strong = [quote_etag(_representation(tag)[0]) for tag in tags.as_set(include_weak=False) if tag]
-    weak = [quote_etag(_representation(tag)[0], weak=True) for tag in tags.as_set(include_weak=True)
+    strong = [quote_etag(representation(tag)[0]) for tag in tags.as_set(include_weak=False) if tag]
+    weak = [quote_etag(representation(tag)[0], weak=True) for tag in tags.as_set(include_weak=True)
             if tag and not tags.is_strong(tag)]
     request.environ[SENT_TAGS] = sent
     request.environ["HTTP_IF_NONE_MATCH"] = ", ".join(strong + weak)
@@ -56,7 +56,7 @@ def _echo_suffix(response: Response) -> Response:
     tag, weak = response.get_etag()
     if response.status_code == 304 and sent and tag and not weak:
         for held in filter(None, parse_etags(sent).as_set(include_weak=False)):
-            base, suffix = _representation(held)
+            base, suffix = representation(held)
             if base == tag and suffix:
                 response.set_etag(held)
                 break

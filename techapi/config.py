@@ -149,6 +149,10 @@ class Settings:
         "TECHAPI_OFFLINE_WINDOW_DAYS", parse=p.whole(minimum=0, maximum=31), default=7,
         help="the phones' offline window (the delta feed's, and what the worker's sync pulls): today and "
              "this many days after it; a cursor older than the window is refused (410)")
+    fast_reads: bool = setting(
+        "TECHAPI_FAST_READS", parse=p.boolean, default=True,
+        help="on PostgreSQL, answer technicians' plain job-list polls and delta-feed polls with nothing new in "
+             "one statement beneath the framework (techapi/reads/fast.py): the same answers for less CPU")
     require_approval: bool = setting(
         "TECHAPI_REQUIRE_APPROVAL", parse=p.boolean, default=True,
         help="closures wait for a supervisor's approval")

@@ -8,7 +8,7 @@ failed request writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.on_dispose: list[Callable[[], None]] = []  # connections held outside the engine's pool
         # Reads that write nothing: on PostgreSQL in autocommit, which spares each request its
         # BEGIN and ROLLBACK round trips (each statement sees its own snapshot; the read views
         # that use it run one query after authentication). A write through one is refused.
@@ -181,6 +182,8 @@ class Database:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        for close in self.on_dispose:
+            close()
         self.engine.dispose()
 
 

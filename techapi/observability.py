@@ -51,24 +51,35 @@ class SpApiMetrics:
 
 
 def _before() -> None:
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_id = request_id(request.headers.get("X-Request-ID", ""))
     g.started = time.perf_counter()
     if request.view_args and "serviceJobId" in request.view_args:
         g.job_id = request.view_args["serviceJobId"]
 
 
+def request_id(given: str) -> str:
+    """The request's ID: the client's X-Request-ID when it is a sane one, else a new one."""
+    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def record(method: str, route: str, status: int, started: float, request_id: str | None, user_id: object,
+           job_id: str | None = None) -> None:
+    """Count a request in the latency histogram and write its access-log line."""
+    elapsed = time.perf_counter() - started
+    HTTP_LATENCY.labels(route, method, str(status)).observe(elapsed)
+    if route not in ("/healthz", "/readyz", "/metrics") and log.isEnabledFor(logging.INFO):
+        log.info("%s %s %s", method, route, status,
+                 extra={"method": method, "route": route, "status": status,
+                        "duration_ms": round(elapsed * 1000, 1), "request_id": request_id,
+                        "user_id": user_id, "job_id": job_id})
+
+
 def _after(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
     route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    HTTP_LATENCY.labels(route, request.method, str(response.status_code)).observe(elapsed)
-    if route not in ("/healthz", "/readyz", "/metrics"):
-        user = g.get("user")
-        log.info("%s %s %s", request.method, route, response.status_code,
-                 extra={"method": request.method, "route": route, "status": response.status_code,
-                        "duration_ms": round(elapsed * 1000, 1), "request_id": g.get("request_id"),
-                        "user_id": user_id_of(user) if user is not None else None, "job_id": g.get("job_id")})
+    user = g.get("user")
+    record(request.method, route, response.status_code, g.get("started", time.perf_counter()),
+           g.get("request_id"), user_id_of(user) if user is not None else None, g.get("job_id"))
     return response
 
 

@@ -127,6 +127,26 @@ def _page(user: User, since: int, upto: int, after: str, window: Window | None) 
     return visible(query, user).order_by(Job.service_job_id).limit(PAGE + 1)
 
 
+def _nothing_new(cursor: Cursor, since: str, top: int, today: date, window: Window, tz: str) -> Changes | None:
+    """The answer to a settled cursor of today when the counter has not moved: itself."""
+    if cursor.paging or cursor.window != today or top != cursor.since:
+        return None
+    return Changes([], [], since, False, False, window.first, window.last, tz)
+
+
+def unchanged(user: User, since: str, top: int, epoch: str, clock: Clock, settings: Settings) -> Changes | None:
+    """delta's answer when `since` is a valid settled cursor of today and the counter
+    (`top`, `epoch`, as changes.current reads them) has not moved since; None
+    whenever delta has more to do (or a 410 to give)."""
+    tz, days = user.timezone or settings.timezone, settings.offline_window_days
+    today = local_today(clock, tz)
+    try:
+        cursor = _accepted(since, epoch, caller_digest(caller(user, settings.timezone)), today, days)
+    except GoneError:
+        return None
+    return _nothing_new(cursor, since, top, today, _window(today, days, tz), tz)
+
+
 def delta(session: Session, user: User, since: str | None, clock: Clock, settings: Settings) -> Changes:
     """The caller's changes since `since` (everything in the window without it), one page."""
     tz, days = user.timezone or settings.timezone, settings.offline_window_days
@@ -144,8 +164,8 @@ def delta(session: Session, user: User, since: str | None, clock: Clock, setting
             upto, full = cursor.upto, cursor.full
         else:  # a settled cursor, or pages begun on an earlier day: start a new answer
             full, upto = cursor.window < today, top
-            if not full and top == cursor.since:
-                return Changes([], [], since, False, False, window.first, window.last, tz)
+            if nothing := _nothing_new(cursor, since, top, today, window, tz):
+                return nothing
             removed = _removed(session, user, cursor, upto, window, tz, days)
             cursor = Cursor(epoch, who, since=cursor.since, window=today)
     # A full answer starts below 0: jobs written before the counter existed are still at 0.

@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any
 
 from techapi.auth.guard import current_user
+from techapi.auth.models import User
 from techapi.clock import local_today
+from techapi.config import Settings
 from techapi.context import deps
 from techapi.db import get_session
 from techapi.jobs import versions
@@ -28,9 +30,14 @@ def day_list_answer_parts(answer: JobList, args: dict[str, Any]) -> tuple[object
 
 
 def _list_parts(day: date, args: dict[str, Any], rows: list[tuple[str, int]]) -> tuple[object, ...]:
-    d = deps()
-    return ("jobs", versions.caller(current_user(), d.settings.timezone), day, args.get("needs"),
-            d.settings.min_photos, rows)
+    return list_parts(current_user(), deps().settings, day, args.get("needs"), rows)
+
+
+def list_parts(user: User, settings: Settings, day: date, needs: str | None,
+               rows: list[tuple[str, int]]) -> tuple[object, ...]:
+    """What the list's ETag hashes: the caller, the day, the filter, the rule of
+    readiness and the (job ID, version) of the jobs shown, in ID order."""
+    return ("jobs", versions.caller(user, settings.timezone), day, needs, settings.min_photos, rows)
 
 
 def detail_parts(serviceJobId: str) -> tuple[object, ...]:

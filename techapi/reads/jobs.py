@@ -119,14 +119,19 @@ def _day_statement(role: str, needs: str | None) -> Select:
     return jobs.visible_to(query, role)
 
 
+DAY_ORDER = ("appointment_start", "service_job_id")  # the day list's order, by column name
+
+
 @functools.cache
-def _day_rows(role: str, needs: str | None) -> Select:
+def day_rows_statement(role: str, needs: str | None) -> Select:
+    """The day list's rows for a caller of `role` (bound: lo, hi and viewer(user))."""
     return (_day_statement(role, needs).with_only_columns(*LISTED, *evidence_columns())
-            .order_by(Job.appointment_start, Job.service_job_id))
+            .order_by(*(Job.__table__.c[k] for k in DAY_ORDER)))
 
 
 @functools.cache
-def _day_versions(role: str, needs: str | None) -> Select:
+def day_versions_statement(role: str, needs: str | None) -> Select:
+    """(job ID, version) of the same jobs: the list's ETag."""
     return _day_statement(role, needs).with_only_columns(Job.service_job_id, Job.version) \
         .order_by(Job.service_job_id)
 
@@ -138,7 +143,8 @@ def _day_values(user: User, day: date, tz: str) -> dict[str, object]:
 
 def day_versions(session: Session, user: User, day: date, tz: str, needs: str | None) -> list[tuple[str, int]]:
     """(job ID, version) of the day list's jobs, in ID order: its ETag's query."""
-    rows = session.connection().execute(_day_versions(_role_for(user, needs), needs), _day_values(user, day, tz))
+    statement = day_versions_statement(_role_for(user, needs), needs)
+    rows = session.connection().execute(statement, _day_values(user, day, tz))
     # Sorted here, not by the database's collation: the same order as versions_in.
     return sorted((row[0], row[1]) for row in rows)
 
@@ -149,7 +155,7 @@ def day_list(session: Session, user: User, day: date | None, clock: Clock, setti
     order; with `needs="assignment"`, only those that need technicians."""
     tz = user.timezone or settings.timezone
     day = day or local_today(clock, tz)
-    statement = _day_rows(_role_for(user, needs), needs)
+    statement = day_rows_statement(_role_for(user, needs), needs)
     rows = list(session.connection().execute(statement, _day_values(user, day, tz)))
     return JobList(day, tz, summarise(rows, settings.min_photos))
 
