@@ -25,11 +25,12 @@ os.environ["TECHAPI_REQUEST_TIMEOUT_SECONDS"] = _timeout
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 # Recycle processes now and then so a slow leak cannot grow forever (0: never). Starting
-# a techapi process costs about 1.6 s of CPU (imports, create_app): every 2,000 requests
-# that was 0.8 ms a request, more than a bare Flask endpoint's whole answer and a tenth
-# of the job list's; every 20,000 it is under 0.1 ms (bench/load.py measures both).
-max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "20000"))
-max_requests_jitter = int(os.environ.get("WEB_MAX_REQUESTS_JITTER", "2000"))
+# a techapi process costs 1.2-2.7 s of CPU (imports, create_app), while a phone's poll
+# (a 304, a delta with nothing new) takes about 0.3-0.8 ms: every 20,000 requests the
+# start was a sixth of a poll's CPU, every 100,000 it is a thirtieth (bench/load.py
+# measures it per scenario). At 1,000 polls/s a process is still replaced every ~7 min.
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "100000"))
+max_requests_jitter = int(os.environ.get("WEB_MAX_REQUESTS_JITTER", "10000"))
 # Only these addresses may set X-Forwarded-* (comma-separated; the load balancer).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # techapi logs every request itself, as JSON with its request ID
