@@ -93,6 +93,9 @@ class Answer:
     user_id: int
 
 
+SOMEONE_ELSE = Caller(0, "", "", None)  # remembered for a token that is not a technician's
+
+
 class NotSure(Exception):
     """The app answers this one."""
 
@@ -228,7 +231,7 @@ class FastReads:
         self.caller = Prepared(_with_caller(), engine)
         self.rows = Prepared(_with_caller(day_rows_statement(tech, None), order=DAY_ORDER), engine)
         self.versions = Prepared(_with_caller(day_versions_statement(tech, None)), engine)
-        self.known: OrderedDict[str, Caller] = OrderedDict()
+        self.known: OrderedDict[str, Caller] = OrderedDict()  # token hash -> technician, or SOMEONE_ELSE
         # (technician, day's bounds) -> (counter, epoch, versions): a list's versions as of that counter value.
         self.lists: OrderedDict[tuple[object, ...], tuple[int, str, list[tuple[str, int]]]] = OrderedDict()
         self.polls: OrderedDict[tuple[object, ...], Answer] = OrderedDict()  # delta polls with nothing new
@@ -278,17 +281,24 @@ class FastReads:
             caller = self.known.get(hashed)
             if caller is not None:
                 self.known.move_to_end(hashed)
-                return caller
+        if caller is SOMEONE_ELSE:
+            raise NotSure  # a supervisor's or an admin's token: the app, at no extra statement
+        if caller is not None:
+            return caller
         rows = self.small.run(self.caller, {"token_hash": hashed})
+        if not rows:
+            raise NotSure  # not remembered: unknown tokens are the app's to refuse
         caller = Caller(rows[0].caller_id, rows[0].caller_role, rows[0].caller_technician_id,
-                        rows[0].caller_timezone) if rows else None
-        if caller is None or caller.role != Role.TECHNICIAN.value or not caller.technician_id:
-            raise NotSure
-        self._checked(rows[0], caller)
+                        rows[0].caller_timezone)
+        technician = caller.role == Role.TECHNICIAN.value and caller.technician_id
+        if technician:
+            self._checked(rows[0], caller)
         with self.lock:
-            self.known[hashed] = caller
+            self.known[hashed] = caller if technician else SOMEONE_ELSE
             while len(self.known) > KNOWN_TOKENS:
                 self.known.popitem(last=False)
+        if not technician:
+            raise NotSure
         return caller
 
     def _checked(self, row: Any, caller: Caller) -> None:

@@ -170,3 +170,14 @@ def test_a_change_from_another_process_ends_the_304s_at_once_and_another_technic
     changed = client.get("/v1/jobs", headers={**tech, "If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["ETag"] != tag
     assert "START_TIME" not in changed.get_json()["jobs"][0]["stillNeeded"]
+
+
+def test_a_supervisors_polls_go_to_the_app_after_one_look_at_the_token(app, client, people):
+    boss = people["boss"]
+    with statements(app) as first:
+        assert client.get("/v1/jobs", headers=boss).status_code == 200
+    assert sum("caller_revoked_at" in s for s in first) == 1  # the layer looked once, then gave way
+    with statements(app) as seen:
+        assert client.get("/v1/jobs", headers=boss).status_code == 200
+        assert client.get("/v1/sync/changes", headers=boss).status_code == 200
+    assert not any("caller_revoked_at" in s for s in seen), seen  # the app alone answers a supervisor
