@@ -28,7 +28,7 @@ keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 # a techapi process costs 1.2-2.7 s of CPU (imports, create_app), while a phone's poll
 # (a 304, a delta with nothing new) takes about 0.3-0.8 ms: every 20,000 requests the
 # start was a sixth of a poll's CPU, every 100,000 it is a thirtieth (bench/load.py
-# measures it per scenario). At 1,000 polls/s a process is still replaced every ~7 min.
+# measures it per scenario). At 1,000 polls/s over 4 processes each is still replaced every ~7 min.
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "100000"))
 max_requests_jitter = int(os.environ.get("WEB_MAX_REQUESTS_JITTER", "10000"))
 # Only these addresses may set X-Forwarded-* (comma-separated; the load balancer).

@@ -11,9 +11,9 @@ and reads what the answer needs, and it writes the same body and headers the
 views write (tests/api/test_fast_reads.py compares them, request by request).
 
 Whatever it is not sure of goes to the app untouched, which answers as it always
-did: another parameter, a token it has not seen or that fails a check (401), a
-supervisor or an admin, a cursor with more to say or none to accept (410), a
-HEAD, a body, a database error. The rules stay written once: the statements are
+did: another parameter, another conditional header (If-Match, Range...), a token
+that fails a check (401) or is not a technician's, a cursor with more to say or
+none to accept (410), a HEAD, a body, a database error. The rules stay written once: the statements are
 the views' own (reads.jobs, visibility from jobs.services), and so are the ETag
 parts (reads.etags.list_parts), the cursor's check (reads.changes.unchanged),
 the encoder (reads.encode), the compression (flask-compress's) and the access
@@ -67,6 +67,8 @@ DATE_QUERY = re.compile(r"date=(\d{4})-(\d{2})-(\d{2})")
 SINCE_QUERY = re.compile(r"since=([A-Za-z0-9._~%-]{1,1024})")
 BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([\x21-\x7e]{1,512}) *")
 KNOWN_TOKENS = 10_000  # token -> technician, per process
+OTHER_CONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE",
+                    "HTTP_IF_RANGE")
 KNOWN_LISTS = 10_000  # a day's list -> its versions and the counter they were read at, per process
 CONNECTION_AGE = 300  # seconds, as the engine's pool_recycle
 MIN_COMPRESSED = 1024  # as COMPRESS_MIN_SIZE
@@ -264,7 +266,10 @@ class FastReads:
             raise NotSure
         if environ.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in environ:
             raise NotSure
-        if any("\x00" in v for k, v in environ.items() if k.startswith("HTTP_") and isinstance(v, str)):
+        if any(k in environ for k in OTHER_CONDITIONS):
+            raise NotSure  # flask-compress makes a compressed answer conditional on these (a 412, a 206)
+        if any("\x00" in v for k, v in environ.items()
+               if (k.startswith("HTTP_") or k == "CONTENT_TYPE") and isinstance(v, str)):
             raise NotSure  # the app's edge refuses it with its own words
         found = BEARER.fullmatch(environ.get("HTTP_AUTHORIZATION", ""))
         if found is None:
@@ -286,13 +291,16 @@ class FastReads:
         if caller is not None:
             return caller
         rows = self.small.run(self.caller, {"token_hash": hashed})
-        if not rows:
-            raise NotSure  # not remembered: unknown tokens are the app's to refuse
-        caller = Caller(rows[0].caller_id, rows[0].caller_role, rows[0].caller_technician_id,
-                        rows[0].caller_timezone)
-        technician = caller.role == Role.TECHNICIAN.value and caller.technician_id
+        caller = SOMEONE_ELSE if not rows else Caller(rows[0].caller_id, rows[0].caller_role,
+                                                       rows[0].caller_technician_id, rows[0].caller_timezone)
+        technician = caller.role == Role.TECHNICIAN.value and bool(caller.technician_id)
         if technician:
-            self._checked(rows[0], caller)
+            try:
+                self._checked(rows[0], caller)
+            except NotSure:
+                technician = False
+        # Not a technician's, or unknown, revoked, expired, disabled: the app's to answer from now on
+        # (a token never comes back to life; an account enabled again costs only the fast path).
         with self.lock:
             self.known[hashed] = caller if technician else SOMEONE_ELSE
             while len(self.known) > KNOWN_TOKENS:
@@ -311,12 +319,12 @@ class FastReads:
     def _run(self, prepared: Prepared, hashed: str, caller: Caller, **values: Any) -> list[Any]:
         pool = self.small if prepared is self.caller else self.connections
         rows = pool.run(prepared, {"token_hash": hashed, **viewer(caller), **values})  # type: ignore[arg-type]
-        if not rows:
-            raise NotSure  # the token is gone
         try:
+            if not rows:
+                raise NotSure  # the token is gone
             self._checked(rows[0], caller)
         except NotSure:
-            with self.lock:
+            with self.lock:  # looked up afresh next time, and then remembered as not ours
                 self.known.pop(hashed, None)
             raise
         return rows
@@ -330,12 +338,12 @@ class FastReads:
         sent = environ.get("HTTP_IF_NONE_MATCH")
         key = (caller.technician_id, lo, hi)
         if sent is not None:
-            held = _held(sent)
+            tags = _tags(sent)
             opaque = opaque_tag(list_parts(caller, self.settings, day, None,  # type: ignore[arg-type]
                                            self._versions(hashed, caller, key)))
-            if opaque in held:
-                return Answer("304 NOT MODIFIED", [("ETag", quote_etag(held[opaque])), *_cached()], b"", caller.id)
-            raise NotSure  # changed: the app answers the 200 (and its tag) as always
+            if opaque in tags:
+                return Answer("304 NOT MODIFIED", [("ETag", _echo(sent, opaque)), *_cached()], b"", caller.id)
+            # Changed: the 200, as without If-None-Match (a second statement; the app would take three).
         rows = self._run(self.rows, hashed, caller, lo=lo, hi=hi)
         jobs = [r for r in rows if r.service_job_id is not None]
         versions = self._remember(key, rows[0], sorted((r.service_job_id, r.version) for r in jobs))
@@ -378,7 +386,7 @@ class FastReads:
         # The answer is a function of these alone (the caller checked above): a phone polling an idle
         # account asks the same question every time, so it is worked out once.
         key = (caller, found.group(1), top, epoch, local_today(self.clock, caller.timezone or self.settings.timezone),
-               environ.get("HTTP_ACCEPT_ENCODING", ""))
+               _choose_algorithm(ALGORITHMS, environ.get("HTTP_ACCEPT_ENCODING", "")))
         with self.lock:
             known = self.polls.get(key)
         if known is not None:
@@ -431,15 +439,20 @@ def _day(query: str) -> date:
     return day
 
 
-def _held(sent: str) -> dict[str, str]:
-    """If-None-Match's strong and weak tags as the client holds them, by our opaque part
-    (flask-compress's `:gzip` / `:br` taken off); `*` and anything odd: the app answers."""
+def _tags(sent: str) -> set[str]:
+    """If-None-Match's tags, strong and weak, by our opaque part (flask-compress's `:gzip` /
+    `:br` taken off, as compression._strip_suffixes does); `*`: the app answers."""
     tags = parse_etags(sent)
     if tags.star_tag:
         raise NotSure
-    held: dict[str, str] = {}
-    for tag in tags.as_set(include_weak=True):
-        if tag:
-            base, _suffix = representation(tag)
-            held.setdefault(base, tag if tags.is_strong(tag) else base)
-    return held
+    return {representation(tag)[0] for tag in tags.as_set(include_weak=True) if tag}
+
+
+def _echo(sent: str, opaque: str) -> str:
+    """The 304's ETag, as compression._echo_suffix gives it: the client's strong tag of a compressed
+    representation when it holds one, else ours."""
+    for held in filter(None, parse_etags(sent).as_set(include_weak=False)):
+        base, suffix = representation(held)
+        if base == opaque and suffix:
+            return quote_etag(held)
+    return quote_etag(opaque)

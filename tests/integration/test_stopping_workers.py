@@ -102,9 +102,11 @@ def test_workers_killed_in_the_middle_of_a_closure_have_it_taken_over_and_nothin
     world.sandbox.set_faults(Faults(latency_seconds=0.2, operations=CLOSURE_CALLS))  # a closure takes ~1 s
     rng = random.Random(5)
     held_when_killed: set[int] = set()
-    # A worker slow to start (a busy machine) takes the last one's task over first: allow a few more kills.
+    kills_in_a_task = 0
+    # A worker slow to start (a busy machine) takes the last one's task over first, and may be killed in
+    # that same task again: count the kills that landed in a task, and allow a few more tries.
     for _ in range(15):
-        if len(held_when_killed) >= 3:
+        if kills_in_a_task >= 3:
             break
         proc = start_worker(world)
         try:
@@ -114,8 +116,10 @@ def test_workers_killed_in_the_middle_of_a_closure_have_it_taken_over_and_nothin
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
         # What the dead worker still holds is what the kill interrupted.
-        held_when_killed |= {task for task, pid in running_tasks(world).items() if pid == proc.pid}
-    assert len(held_when_killed) >= 3, "fewer than three kills landed in the middle of a task"
+        held = {task for task, pid in running_tasks(world).items() if pid == proc.pid}
+        kills_in_a_task += bool(held)
+        held_when_killed |= held
+    assert kills_in_a_task >= 3, "fewer than three kills landed in the middle of a task"
     world.sandbox.set_faults(Faults())
     assert Worker(world.app).drain(max_seconds=60) == 0  # takes the dead workers' tasks over as leases expire
     assert set(world.states().values()) == {"COMPLETED"}
