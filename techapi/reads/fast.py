@@ -28,7 +28,6 @@ the technician's ID before it runs.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import re
@@ -404,9 +403,8 @@ class FastReads:
     # Answers ----------------------------------------------------------------------------------------------
 
     def _json(self, environ: dict[str, Any], data: dict[str, Any], user_id: int, tag: str | None = None) -> Answer:
-        provider = self.app.json
-        body = (json.dumps(data, ensure_ascii=provider.ensure_ascii, sort_keys=provider.sort_keys,  # type: ignore[attr-defined]
-                           separators=(",", ":")) + "\n").encode()
+        # The app's JSON provider, as its response() writes a body outside debug mode.
+        body = (self.app.json.dumps(data, separators=(",", ":")) + "\n").encode()
         headers = [("Content-Type", "application/json")]
         algorithm = _choose_algorithm(ALGORITHMS, environ.get("HTTP_ACCEPT_ENCODING", ""))
         if algorithm is not None and len(body) >= MIN_COMPRESSED:
