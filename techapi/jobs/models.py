@@ -51,12 +51,19 @@ class JobTechnician(Base):
     """Technicians named on the job's current appointment."""
 
     __tablename__ = "job_technicians"
+    __table_args__ = (
+        # A technician's day is one range of this index (techapi.jobs.services.visible_between),
+        # whatever the plan's values: not the whole day's jobs, nor all the technician's jobs ever.
+        Index("ix_job_technicians_technician_start", "technician_id", "appointment_start"),
+    )
 
     service_job_id: Mapped[str] = mapped_column(
         ForeignKey("jobs.service_job_id", ondelete="CASCADE"), primary_key=True
     )
-    technician_id: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
+    technician_id: Mapped[str] = mapped_column(String(50), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
+    # The job's appointment_start, copied at every flush that changes either (techapi.jobs.days).
+    appointment_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SyncCursor(Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, bindparam, false, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,16 @@ def visible_to(query: Select, role: str) -> Select:
     if role == Role.ADMIN:
         return query
     return query.where(false())
+
+
+def visible_between(query: Select, role: str, lo: Any, hi: Any) -> Select:
+    """visible_to for a query already narrowed to the jobs whose appointment starts in
+    [lo, hi): a technician's are found through their own rows' copy of the start
+    (techapi.jobs.days), one index range, rather than among the whole day's jobs."""
+    query = visible_to(query, role)
+    if role == Role.TECHNICIAN:
+        query = query.where(JobTechnician.appointment_start >= lo, JobTechnician.appointment_start < hi)
+    return query
 
 
 def viewer(user: User) -> dict[str, object]:

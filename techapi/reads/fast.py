@@ -168,8 +168,8 @@ class Connections:
     """This process's connections for the fast reads: autocommit (one statement, no BEGIN),
     made by the engine (its on-connect settings), kept out of its pool, recycled as it would."""
 
-    def __init__(self, engine: Engine, generic_plans: bool = False) -> None:
-        self.engine, self.generic_plans = engine, generic_plans
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.idle: queue.LifoQueue = queue.LifoQueue()
         self.observers: list[Callable[[str], None]] = []  # each statement's SQL, before it runs (tests count them)
 
@@ -190,9 +190,8 @@ class Connections:
         pooled.detach()
         connection = pooled.dbapi_connection
         connection.autocommit = True
-        if self.generic_plans:  # the engine plans every run afresh (techapi.db); these gain nothing by it
-            with connection.cursor() as cursor:
-                cursor.execute("SET plan_cache_mode = auto")
+        with connection.cursor() as cursor:  # the engine plans every run afresh (techapi.db); these need not
+            cursor.execute("SET plan_cache_mode = auto")
         return connection, time.monotonic()
 
     def close(self) -> None:
@@ -223,11 +222,9 @@ class FastReads:
 
     def __init__(self, app: Flask, wsgi_app: Callable, settings: Settings, clock: Clock, engine: Engine) -> None:
         self.app, self.next, self.settings, self.clock = app, wsgi_app, settings, clock
-        # The jobs' statements are planned with their values, as the app's are (a generic plan
-        # reads a whole day of jobs); the caller-and-counter statement plans the same every time.
+        # Every statement here plans the same whatever its values (a technician's day is one range
+        # of their own index, techapi.jobs.days): planned once per connection, not on every run.
         self.connections = Connections(engine)
-        self.small = Connections(engine, generic_plans=True)
-        self.small.observers = self.connections.observers
         tech = Role.TECHNICIAN.value
         self.caller = Prepared(_with_caller(), engine)
         self.rows = Prepared(_with_caller(day_rows_statement(tech, None), order=DAY_ORDER), engine)
@@ -241,7 +238,6 @@ class FastReads:
     def close(self) -> None:
         """Close the idle connections (the engine's dispose does not know them)."""
         self.connections.close()
-        self.small.close()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -289,7 +285,7 @@ class FastReads:
             raise NotSure  # a supervisor's or an admin's token: the app, at no extra statement
         if caller is not None:
             return caller
-        rows = self.small.run(self.caller, {"token_hash": hashed})
+        rows = self.connections.run(self.caller, {"token_hash": hashed})
         caller = SOMEONE_ELSE if not rows else Caller(rows[0].caller_id, rows[0].caller_role,
                                                        rows[0].caller_technician_id, rows[0].caller_timezone)
         technician = caller.role == Role.TECHNICIAN.value and bool(caller.technician_id)
@@ -316,8 +312,7 @@ class FastReads:
             raise NotSure
 
     def _run(self, prepared: Prepared, hashed: str, caller: Caller, **values: Any) -> list[Any]:
-        pool = self.small if prepared is self.caller else self.connections
-        rows = pool.run(prepared, {"token_hash": hashed, **viewer(caller), **values})  # type: ignore[arg-type]
+        rows = self.connections.run(prepared, {"token_hash": hashed, **viewer(caller), **values})  # type: ignore[arg-type]
         try:
             if not rows:
                 raise NotSure  # the token is gone

@@ -113,10 +113,11 @@ def _role_for(user: User, needs: str | None) -> str:
 
 @functools.cache  # one per role and filter: the list is the hottest read, built once
 def _day_statement(role: str, needs: str | None) -> Select:
-    query = select(Job).where(Job.appointment_start >= bindparam("lo"), Job.appointment_start < bindparam("hi"))
+    lo, hi = bindparam("lo"), bindparam("hi")
+    query = select(Job).where(Job.appointment_start >= lo, Job.appointment_start < hi)
     if needs == "assignment":
         query = query.where(needs_assignment())
-    return jobs.visible_to(query, role)
+    return jobs.visible_between(query, role, lo, hi)
 
 
 DAY_ORDER = ("appointment_start", "service_job_id")  # the day list's order, by column name
