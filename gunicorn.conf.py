@@ -37,11 +37,27 @@ accesslog = None  # techapi logs every request itself, as JSON with its request 
 errorlog = "-"
 loglevel = os.environ.get("TECHAPI_LOG_LEVEL", "info").lower()
 
+# Files written on every request, or every loop of a worker, in memory where the machine has it: the
+# workers' heartbeat (gunicorn touches a file per worker; its docs warn that on a disk-backed
+# directory this can block the worker) and the Prometheus files (mmap'ed, written by every request).
+# /tmp is on disk on many hosts, this one included.
+_memory = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+worker_tmp_dir = _memory
 # One Prometheus registry across the worker processes.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="techapi-metrics-"))
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="techapi-metrics-", dir=_memory))
 
 
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Once the app is loaded: keep its objects (modules, the app, the schemas; about 180,000)
+    out of the garbage collector's reach. A full collection walked them all: 75 ms of CPU on a
+    quiet 2-core host (0.002 ms once frozen), every thread of the process waiting meanwhile,
+    longer under load. Only objects made after this are collected, as before."""
+    import gc
+
+    gc.freeze()

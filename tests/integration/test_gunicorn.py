@@ -59,3 +59,27 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(se
                         headers={"X-Forwarded-For": "198.51.100.7"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert blocked.status_code == 429 and other.status_code == 401
     app.extensions["techapi"].db.dispose()
+
+
+@pytest.mark.db_independent
+def test_a_web_process_neither_walks_the_loaded_app_nor_writes_to_disk_on_every_request():
+    """gunicorn.conf.py's post_worker_init freezes what is loaded: the full collections that
+    stalled every thread of a process (bench/load.py's p99) no longer walk it."""
+    import gc
+    import runpy
+
+    environ = dict(os.environ)
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    try:
+        config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))  # it sets two variables of its own
+        config["post_worker_init"](None)
+        assert gc.get_freeze_count() > 10_000  # this process's modules: pytest's and techapi's
+        # What is written on every request or worker loop is written to memory where there is some.
+        if os.access("/dev/shm", os.W_OK):
+            assert config["worker_tmp_dir"] == "/dev/shm"
+            assert Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).parent == Path("/dev/shm")
+            Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).rmdir()
+    finally:
+        gc.unfreeze()
+        os.environ.clear()
+        os.environ.update(environ)
