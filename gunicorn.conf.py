@@ -37,14 +37,13 @@ accesslog = None  # techapi logs every request itself, as JSON with its request 
 errorlog = "-"
 loglevel = os.environ.get("TECHAPI_LOG_LEVEL", "info").lower()
 
-# Files written on every request, or every loop of a worker, in memory where the machine has it: the
-# workers' heartbeat (gunicorn touches a file per worker; its docs warn that on a disk-backed
-# directory this can block the worker) and the Prometheus files (mmap'ed, written by every request).
-# /tmp is on disk on many hosts, this one included.
-_memory = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-worker_tmp_dir = _memory
-# One Prometheus registry across the worker processes.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="techapi-metrics-", dir=_memory))
+# The workers' heartbeat (gunicorn touches a file per worker, every loop) in memory where the machine
+# has it: gunicorn's docs warn that on a disk-backed directory this can block the worker, and /tmp is on
+# disk on many hosts, this one included.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+# One Prometheus registry across the worker processes. On disk: its files outlive the workers that
+# wrote them, and a full /dev/shm (64 MB in a default container) would kill a worker writing one.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="techapi-metrics-"))
 
 
 def child_exit(server, worker):

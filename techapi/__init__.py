@@ -32,7 +32,7 @@ from techapi.evidence.models import Document, TimeRecord
 from techapi.evidence.routes import blp as evidence_blp
 from techapi.evidence.routes import limit_upload_size
 from techapi.health import blp as health_blp
-from techapi.jobs import changes, days
+from techapi.jobs import changes
 from techapi.logs import configure_logging
 from techapi.observability import SpApiMetrics
 from techapi.observability import init_app as init_observability
@@ -105,7 +105,6 @@ def create_app(
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     db.init_app(app)
-    days.keep(db.sessions)  # each technician's copy of the job's start (their day's index)
     # Departures outlive the oldest cursor accepted (window + 1 local days, a DST day among them).
     changes.track(db.sessions, JOB_PARTS, clock, timedelta(days=settings.offline_window_days + 2))
     if require_current_schema:

@@ -45,4 +45,6 @@ def events_of(session: Session, service_job_id: str, prefix: str | None = None) 
     query = select(AuditEvent).where(AuditEvent.service_job_id == service_job_id)
     if prefix:
         query = query.where(AuditEvent.action.startswith(prefix))
-    return list(session.scalars(query.order_by(AuditEvent.id)))
+    # By time, then by insertion: a worker's event can be inserted after a request's that it precedes
+    # (each takes its time before its commit), and the trail is read as a timeline.
+    return list(session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)))

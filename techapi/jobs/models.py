@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, FetchedValue, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from techapi.db import Base, UTCDateTime
@@ -62,8 +62,10 @@ class JobTechnician(Base):
     )
     technician_id: Mapped[str] = mapped_column(String(50), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    # The job's appointment_start, copied at every flush that changes either (techapi.jobs.days).
-    appointment_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The job's appointment_start, copied by the database (migration 0013's triggers) whoever writes
+    # either row; read back from it after a flush, never written here.
+    appointment_start: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, server_default=FetchedValue(), server_onupdate=FetchedValue())
 
 
 class SyncCursor(Base):

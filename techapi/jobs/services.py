@@ -30,7 +30,8 @@ def visible_to(query: Select, role: str) -> Select:
 def visible_between(query: Select, role: str, lo: Any, hi: Any) -> Select:
     """visible_to for a query already narrowed to the jobs whose appointment starts in
     [lo, hi): a technician's are found through their own rows' copy of the start
-    (techapi.jobs.days), one index range, rather than among the whole day's jobs."""
+    (job_technicians.appointment_start, kept by the database), one index range, rather
+    than among the whole day's jobs."""
     query = visible_to(query, role)
     if role == Role.TECHNICIAN:
         query = query.where(JobTechnician.appointment_start >= lo, JobTechnician.appointment_start < hi)

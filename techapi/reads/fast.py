@@ -223,7 +223,7 @@ class FastReads:
     def __init__(self, app: Flask, wsgi_app: Callable, settings: Settings, clock: Clock, engine: Engine) -> None:
         self.app, self.next, self.settings, self.clock = app, wsgi_app, settings, clock
         # Every statement here plans the same whatever its values (a technician's day is one range
-        # of their own index, techapi.jobs.days): planned once per connection, not on every run.
+        # of their own index, migration 0013): planned once per connection, not on every run.
         self.connections = Connections(engine)
         tech = Role.TECHNICIAN.value
         self.caller = Prepared(_with_caller(), engine)

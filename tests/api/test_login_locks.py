@@ -37,7 +37,8 @@ class ProbingPasswords(Passwords):
         engine = create_engine(self.url)
         try:
             with engine.begin() as conn:
-                locks = ("techapi.login.user:tech", "techapi.login.client:127.0.0.1")
+                # Advisory locks are the whole database's: keys no other test process uses (xdist).
+                locks = ("techapi.login.user:lockprobe", "techapi.login.client:198.51.100.77")
                 advisory_free = all(conn.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"),
                                                  {"k": k}).scalar() for k in locks)
                 # An open transaction of the login keeps a lock on every table of this schema it touched.
@@ -51,9 +52,9 @@ class ProbingPasswords(Passwords):
 
 
 def test_no_lock_is_held_while_a_password_is_checked(client, auth, deps):
-    auth.user("tech", "technician", technician_id="T1")
+    auth.user("lockprobe", "technician", technician_id="T1")
     deps.passwords = probe = ProbingPasswords(deps.settings.database_url)
     for password in ("wrong password", PASSWORD):
-        client.post("/v1/auth/token", json={"username": "tech", "password": password},
-                    environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        client.post("/v1/auth/token", json={"username": "lockprobe", "password": password},
+                    environ_base={"REMOTE_ADDR": "198.51.100.77"})
     assert probe.free == [True, True]

@@ -1,5 +1,5 @@
 """A technician's day is read through their own rows' copy of the job's start
-(job_technicians.appointment_start, techapi.jobs.days): the copy follows the job
+(job_technicians.appointment_start, copied by the triggers of migration 0013): the copy follows the job
 whatever moves it, and the list follows the copy."""
 
 from __future__ import annotations
@@ -60,6 +60,29 @@ def test_a_start_changed_on_the_job_alone_is_copied_to_its_technicians(client, t
         job.appointment_start += timedelta(days=2)
     assert stale_copies(deps) == []
     assert job_id in listed(client, tech, NOW.date() + timedelta(days=2))
+
+
+def test_a_start_or_a_technician_written_by_hand_in_sql_is_copied_too(client, auth, world, tech, job_id, deps):
+    """As an older release's process, or an operator, would write them."""
+    auth.user("tech2", "technician", technician_id=world.technician_ids[1])
+    with deps.db.transaction() as session:
+        session.execute(text("UPDATE jobs SET appointment_start = :start WHERE service_job_id = :id"),
+                        {"start": NOW + timedelta(days=3), "id": job_id})
+        session.execute(text("INSERT INTO job_technicians (service_job_id, technician_id) VALUES (:id, :tech)"),
+                        {"id": job_id, "tech": world.technician_ids[1]})
+    assert stale_copies(deps) == []
+    later = NOW.date() + timedelta(days=3)
+    assert job_id in listed(client, tech, later) and job_id in listed(client, auth.headers("tech2"), later)
+
+
+def test_a_new_job_and_its_technician_added_side_by_side_in_one_flush(client, auth, deps):
+    auth.user("tech9", "technician", technician_id="T9")
+    with deps.db.transaction() as session:
+        session.add(Job(service_job_id="NEW-1", status="NOT_SERVICED", payload={}, synced_at=NOW,
+                        appointment_start=NOW))
+        session.add(JobTechnician(service_job_id="NEW-1", technician_id="T9"))
+    assert stale_copies(deps) == []
+    assert listed(client, auth.headers("tech9"), NOW.date()) == {"NEW-1"}
 
 
 def test_the_migration_copies_the_starts_of_the_jobs_already_there(empty_database_url):
